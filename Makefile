@@ -1,0 +1,61 @@
+# tunecraft: two commands do all the setup.
+#   make demo   installs what is needed and writes music to out/
+#   make test   installs the same way plus the test tools and runs the tests
+# Both are idempotent: a second run only checks stamps and takes seconds.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
+export MPLCONFIGDIR ?= $(CURDIR)/.cache/matplotlib
+export HF_HUB_OFFLINE := 1
+
+APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
+
+.PHONY: demo test install install-dev apt lint bench clean
+
+demo: install
+	$(VENV)/bin/tunecraft demo -o out/demo.wav
+
+test: install-dev
+	$(PY) -m pytest -q
+
+install: $(VENV)/.core-stamp
+install-dev: $(VENV)/.dev-stamp
+
+# System packages: FluidSynth and the FluidR3 General MIDI SoundFont. Optional: without apt
+# (or without root) tunecraft renders through its pure-pip fallback (tinysoundfont + TimGM6mb).
+$(VENV)/.apt-stamp:
+	@mkdir -p $(VENV)
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "apt: $(APT_PACKAGES) already installed"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null) \
+	    && echo "apt: installed $(APT_PACKAGES)" \
+	    || echo "apt: could not install $(APT_PACKAGES); using the pure-pip renderer"; \
+	else \
+	  echo "apt: not usable here; using the pure-pip renderer"; \
+	fi
+	@touch $@
+
+$(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install "setuptools<81" wheel
+	$(PIP) install -e .
+	$(PIP) install --no-deps "tinysoundfont>=0.3.7"
+	@touch $@
+
+$(VENV)/.dev-stamp: $(VENV)/.core-stamp
+	$(PIP) install -e ".[dev]"
+	@touch $@
+
+lint: install-dev
+	$(PY) -m ruff check src tests benchmarks
+
+bench: install
+	$(PY) benchmarks/render.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis .cache

@@ -1,0 +1,85 @@
+"""tunecraft: an offline music studio.
+
+Words, hums, audio and MIDI in; an editable score (MIDI, MusicXML), stems and a mixed, mastered
+track out, on a laptop CPU.
+
+>>> import tunecraft
+>>> score = tunecraft.load("song.mid")                       # doctest: +SKIP
+>>> audio = tunecraft.render(score)                          # doctest: +SKIP
+>>> tunecraft.save(score, "song.wav", audio=audio)           # doctest: +SKIP
+
+Heavy modules (music21, the synthesizers) load on first use, so ``import tunecraft`` is quick.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    InputFileError,
+    OutputFileError,
+    ParameterError,
+    RenderError,
+    ScoreError,
+    TunecraftError,
+)
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# Public names served lazily from their modules.
+_LAZY = {
+    "Score": "tunecraft.score",
+    "Track": "tunecraft.score",
+    "Note": "tunecraft.score",
+    "Section": "tunecraft.score",
+    "Chord": "tunecraft.score",
+    "TempoChange": "tunecraft.score",
+    "TimeSignature": "tunecraft.score",
+    "KeySignature": "tunecraft.score",
+    "Audio": "tunecraft.audio",
+    "load": "tunecraft.api",
+    "save": "tunecraft.api",
+    "render": "tunecraft.api",
+    "info": "tunecraft.api",
+    "convert": "tunecraft.api",
+    "RenderOptions": "tunecraft.render",
+}
+
+__all__ = [
+    "InputFileError",
+    "OutputFileError",
+    "ParameterError",
+    "RenderError",
+    "ScoreError",
+    "TunecraftError",
+    "__version__",
+    *_LAZY,
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import convert, info, load, render, save
+    from .audio import Audio
+    from .render import RenderOptions
+    from .score import (
+        Chord,
+        KeySignature,
+        Note,
+        Score,
+        Section,
+        TempoChange,
+        TimeSignature,
+        Track,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tunecraft' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
