@@ -176,6 +176,12 @@ class KeySignature:
         return f"{self.tonic_name} {self.mode}"
 
     @property
+    def uses_flats(self) -> bool:
+        """Whether the key signature has flats (F major, D minor, B-flat major...)."""
+        return "b" in self.tonic_name or self.name in ("F major", "D minor", "G minor",
+                                                       "C minor", "F minor")
+
+    @property
     def scale(self) -> tuple[int, ...]:
         """The seven pitch classes of the key (natural minor for minor keys)."""
         steps = (0, 2, 4, 5, 7, 9, 11) if self.mode == "major" else (0, 2, 3, 5, 7, 8, 10)
@@ -248,7 +254,13 @@ class Chord:
 
     @property
     def symbol(self) -> str:
-        flats = self.root in (1, 3, 8, 10)
+        """The chord symbol spelled with flats for Eb, Ab and Bb and sharps for C# and F#."""
+        return self.spelled(flats=self.root in (3, 8, 10))
+
+    def spelled(self, key: KeySignature | None = None, *, flats: bool | None = None) -> str:
+        """The chord symbol spelled for a key: "Db" in A-flat major, "C#" in F-sharp minor."""
+        if flats is None:
+            flats = key is not None and key.uses_flats
         s = pitch_class_name(self.root, flats=flats) + self.quality
         if self.bass is not None and self.bass != self.root:
             s += "/" + pitch_class_name(self.bass, flats=flats)

@@ -1,0 +1,322 @@
+"""The public verbs. The CLI and the web studio are thin layers over these functions.
+
+>>> import tunecraft
+>>> score = tunecraft.load("song.mid")                              # doctest: +SKIP
+>>> paths = tunecraft.save(score, "out/song.wav", stems=True)       # doctest: +SKIP
+
+Every verb that writes audio writes a **bundle** side by side: ``PATH.wav`` (or .flac/.mp3),
+``PATH.mid``, ``PATH.musicxml`` and ``PATH.json``, plus ``PATH-stems/`` when stems are asked for.
+The files appear together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputFileError, OutputFileError, ParameterError
+
+if TYPE_CHECKING:
+    from .audio import Audio
+    from .render import Rendered, RenderOptions
+    from .score import Score
+
+log = logging.getLogger(__name__)
+
+SCORE_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".json")
+AUDIO_OUT_EXTS = (".wav", ".flac", ".mp3", ".ogg")
+AUDIO_IN_EXTS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff")
+
+
+def _ext(path: str | os.PathLike[str]) -> str:
+    return Path(path).suffix.lower()
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading and saving scores
+
+
+def load(path: str | os.PathLike[str], *, allow_empty: bool = False) -> Score:
+    """Read a score from MIDI (.mid), MusicXML (.musicxml, .xml, .mxl) or tunecraft JSON.
+
+    Raises :class:`~tunecraft.errors.InputFileError` for a missing, empty, corrupt or unknown
+    file, and for a score without notes unless ``allow_empty``.
+    """
+    ext = _ext(path)
+    if ext in (".mid", ".midi", ".smf", ".kar"):
+        from .io.midi import read_midi
+
+        return read_midi(path, allow_empty=allow_empty)
+    if ext in (".musicxml", ".xml", ".mxl"):
+        from .io.musicxml import read_musicxml
+
+        score = read_musicxml(path)
+    elif ext == ".json":
+        score = _read_score_json(path)
+    elif ext in AUDIO_IN_EXTS:
+        raise InputFileError(path, "is audio, not a score; transcribe it first")
+    else:
+        raise InputFileError(path, f"unknown file type {ext or '(no extension)'!r}; expected "
+                                   f"one of {', '.join(SCORE_EXTS)}")
+    if not allow_empty and score.note_count == 0:
+        raise InputFileError(path, "the score has no notes")
+    return score
+
+
+def _read_score_json(path: str | os.PathLike[str]) -> Score:
+    import json
+
+    from .errors import ScoreError
+    from .io.files import check_input
+    from .score import Score
+
+    p = check_input(path, kinds=(".json",))
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(p, f"not valid JSON ({exc})") from None
+    if isinstance(data, Mapping) and isinstance(data.get("score"), Mapping):
+        data = data["score"]  # a bundle's JSON sidecar holds the score under "score"
+    if not isinstance(data, Mapping):
+        raise InputFileError(p, "not a tunecraft score")
+    try:
+        return Score.from_dict(data)
+    except ScoreError as exc:
+        raise InputFileError(p, str(exc)) from None
+
+
+def save_score(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write only the score: .mid, .musicxml/.xml/.mxl or .json, chosen by the extension."""
+    ext = _ext(path)
+    if ext in (".mid", ".midi"):
+        from .io.midi import write_midi
+
+        return write_midi(score, path)
+    if ext in (".musicxml", ".xml", ".mxl"):
+        from .io.musicxml import write_musicxml
+
+        return Path(write_musicxml(score, path))
+    if ext == ".json":
+        from .io.json import write_json
+
+        return Path(write_json(bundle_json(score), path))
+    raise OutputFileError(path, f"unknown score file type {ext or '(no extension)'!r}; "
+                                f"expected .mid, .musicxml or .json")
+
+
+def bundle_json(score: Score, *, extra: Mapping[str, Any] | None = None,
+                audio: Audio | None = None, backend: str | None = None) -> dict[str, Any]:
+    """The JSON sidecar: a summary a person can read, then the full score."""
+    from .io.json import score_summary
+
+    data: dict[str, Any] = {"tunecraft": _version(), "summary": score_summary(score)}
+    if audio is not None:
+        from .render.mastering import measure_loudness, true_peak_dbtp
+
+        data["audio"] = {
+            "sample_rate": audio.sample_rate,
+            "channels": audio.channels,
+            "duration_seconds": round(audio.duration, 4),
+            "loudness_lufs": round(measure_loudness(audio), 2),
+            "true_peak_dbtp": round(true_peak_dbtp(audio), 2),
+            "renderer": backend,
+        }
+    if extra:
+        data.update(extra)
+    data["score"] = score.to_dict()
+    return data
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _options(options: RenderOptions | None, overrides: Mapping[str, Any]) -> RenderOptions:
+    from dataclasses import replace
+
+    from .render import RenderOptions
+
+    opts = options or RenderOptions()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return replace(opts, **given) if given else opts
+
+
+def render(score: Score, *, options: RenderOptions | None = None, backend: str | None = None,
+           soundfont: str | os.PathLike[str] | None = None) -> Audio:
+    """Render a score to a mixed, mastered stereo track (44.1 kHz, -14 LUFS, -1 dBTP)."""
+    from .render import render as _render
+
+    sf = str(soundfont) if soundfont is not None else None
+    return _render(score, options=_options(options, {"backend": backend, "soundfont": sf}))
+
+
+def render_stems(score: Score, *, options: RenderOptions | None = None,
+                 backend: str | None = None,
+                 soundfont: str | os.PathLike[str] | None = None) -> Rendered:
+    """Render the mix and one stem per track (stems sum to the mix before mastering)."""
+    from .render import render_stems as _render_stems
+
+    sf = str(soundfont) if soundfont is not None else None
+    return _render_stems(score, options=_options(options, {"backend": backend, "soundfont": sf}))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The files one audio-writing verb produced."""
+
+    audio: Path
+    midi: Path
+    musicxml: Path
+    json: Path
+    stems: tuple[Path, ...] = field(default=())
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.audio, self.midi, self.musicxml, self.json, *self.stems)
+
+
+def bundle_paths(path: str | os.PathLike[str]) -> tuple[Path, Path, Path, Path]:
+    """``song.wav`` -> (song.wav, song.mid, song.musicxml, song.json)."""
+    p = Path(path)
+    if p.suffix.lower() not in AUDIO_OUT_EXTS:
+        raise OutputFileError(p, f"unknown audio file type {p.suffix or '(no extension)'!r}; "
+                                 f"expected one of {', '.join(AUDIO_OUT_EXTS)}")
+    return p, p.with_suffix(".mid"), p.with_suffix(".musicxml"), p.with_suffix(".json")
+
+
+def stems_dir(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return p.with_name(p.stem + "-stems")
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip()
+    return "-".join(keep.split()) or "track"
+
+
+def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = None,
+         stems: bool = False, options: RenderOptions | None = None,
+         backend: str | None = None, soundfont: str | os.PathLike[str] | None = None,
+         extra: Mapping[str, Any] | None = None) -> Bundle:
+    """Write the bundle for a score: audio, MIDI, MusicXML and JSON side by side.
+
+    ``path`` names the audio file (.wav, .flac, .mp3 or .ogg). The score is rendered unless
+    ``audio`` is given (then ``stems`` is not available). ``extra`` adds keys to the JSON
+    sidecar (a request spec, an adherence report...). Nothing is left behind on failure.
+    """
+    from .io.audio import write_audio
+    from .io.files import check_output
+    from .io.json import write_json
+    from .io.midi import write_midi
+    from .io.musicxml import write_musicxml
+
+    audio_path, midi_path, xml_path, json_path = bundle_paths(path)
+    for p in (audio_path, midi_path, xml_path, json_path):
+        check_output(p)
+    rendered_stems: dict[str, Audio] = {}
+    backend_name = None
+    if audio is None:
+        r = render_stems(score, options=options, backend=backend, soundfont=soundfont)
+        audio, backend_name = r.mix, r.backend
+        rendered_stems = dict(r.stems) if stems else {}
+    elif stems:
+        raise ParameterError("stems need the score to be rendered here; do not pass audio")
+
+    final_stem_dir = stems_dir(audio_path)
+    folder = audio_path.parent
+    work = Path(tempfile.mkdtemp(prefix=f".{audio_path.stem}.", suffix=".part", dir=folder))
+    try:
+        tmp = {p: work / p.name for p in (audio_path, midi_path, xml_path, json_path)}
+        write_audio(audio, tmp[audio_path])
+        write_midi(score, tmp[midi_path])
+        write_musicxml(score, tmp[xml_path])
+        stem_names: list[str] = []
+        if rendered_stems:
+            (work / "stems").mkdir()
+            for i, (name, stem) in enumerate(rendered_stems.items(), 1):
+                fname = f"{i:02d}-{_safe_name(name)}.wav"
+                write_audio(stem, work / "stems" / fname)
+                stem_names.append(fname)
+        sidecar = dict(extra or {})
+        if stem_names:
+            sidecar["stems"] = [str(final_stem_dir / n) for n in stem_names]
+        write_json(bundle_json(score, extra=sidecar, audio=audio, backend=backend_name),
+                   tmp[json_path])
+        # Everything is written: move it into place.
+        for final, t in tmp.items():
+            os.replace(t, final)
+        stem_paths: tuple[Path, ...] = ()
+        if stem_names:
+            if final_stem_dir.exists():
+                shutil.rmtree(final_stem_dir)
+            os.replace(work / "stems", final_stem_dir)
+            stem_paths = tuple(final_stem_dir / n for n in stem_names)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("wrote %s (+ .mid, .musicxml, .json)", audio_path)
+    return Bundle(audio_path, midi_path, xml_path, json_path, stem_paths)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inspecting and converting
+
+
+def info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A summary of a score or audio file: tempo, key, meter, tracks, length, sections..."""
+    ext = _ext(path)
+    if ext in AUDIO_IN_EXTS:
+        from .io.audio import read_audio
+        from .render.mastering import measure_loudness, true_peak_dbtp
+
+        a = read_audio(path)
+        return {"file": str(path), "kind": "audio", "sample_rate": a.sample_rate,
+                "channels": a.channels, "duration_seconds": round(a.duration, 3),
+                "loudness_lufs": round(measure_loudness(a), 2),
+                "true_peak_dbtp": round(true_peak_dbtp(a), 2)}
+    from .io.json import score_summary
+
+    summary = score_summary(load(path, allow_empty=True))
+    return {"file": str(path), "kind": "score", **summary}
+
+
+def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
+            options: RenderOptions | None = None) -> Path:
+    """Convert between formats, chosen by the extensions.
+
+    Score to score (MIDI <-> MusicXML, either to JSON), score to audio (renders; writes only the
+    audio file), audio to audio (WAV -> MP3/FLAC/OGG and back).
+    """
+    s_ext, d_ext = _ext(src), _ext(dst)
+    if d_ext not in SCORE_EXTS + AUDIO_OUT_EXTS:
+        raise OutputFileError(dst, f"unknown file type {d_ext or '(no extension)'!r}")
+    if s_ext in AUDIO_IN_EXTS:
+        if d_ext not in AUDIO_OUT_EXTS:
+            raise OutputFileError(dst, "audio converts to audio only (.wav, .flac, .mp3, "
+                                       ".ogg); use 'transcribe' for a score")
+        from .io.audio import read_audio, write_audio
+
+        a = read_audio(src)
+        from .io.files import check_output
+
+        check_output(dst)
+        return Path(write_audio(a, dst))
+    score = load(src, allow_empty=d_ext in SCORE_EXTS)
+    if d_ext in AUDIO_OUT_EXTS:
+        from .io.audio import write_audio
+        from .io.files import check_output
+
+        check_output(dst)
+        return Path(write_audio(render(score, options=options), dst))
+    return save_score(score, dst)

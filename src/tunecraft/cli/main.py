@@ -1,0 +1,172 @@
+"""``tunecraft`` command line. Heavy modules are imported inside the commands, so ``--help`` is
+quick. Errors a user can cause print one line and exit with code 2."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..errors import TunecraftError
+
+BACKENDS = ("auto", "fluidsynth", "tinysoundfont", "sine")
+
+
+class _Group(click.Group):
+    """Turns tunecraft errors into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TunecraftError as exc:
+            click.echo(f"tunecraft: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("tunecraft: interrupted", err=True)
+            sys.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("TUNECRAFT_DEBUG"):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(f"tunecraft: internal error: {type(exc).__name__}: {first} "
+                       "(set TUNECRAFT_DEBUG=1 to see the traceback)", err=True)
+            sys.exit(1)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
+                                         logging.INFO if verbose else logging.WARNING)
+    logging.basicConfig(level=level, format="tunecraft: %(levelname)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="tunecraft")
+@click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+def cli(verbose: int, quiet: bool) -> None:
+    """tunecraft: describe music, get a score, stems and a mastered track. Offline.
+
+    \b
+    Examples:
+      tunecraft render song.mid -o song.wav --stems
+      tunecraft info song.mid
+      tunecraft convert song.mid song.musicxml
+      tunecraft demo -o out/demo.wav
+    """
+    _setup_logging(verbose, quiet)
+
+
+def _say_bundle(bundle: Any) -> None:
+    for p in bundle.paths:
+        click.echo(f"wrote {p}")
+
+
+@cli.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write (.wav, .flac, .mp3, .ogg); .mid, .musicxml and .json "
+                   "are written beside it.")
+@click.option("--stems", is_flag=True, help="Also write one WAV per track in OUTPUT-stems/.")
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path),
+              help="A General MIDI SoundFont (.sf2/.sf3) to play with.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+              help="Synthesizer to use.")
+@click.option("--no-master", is_flag=True, help="Skip loudness mastering (-14 LUFS, -1 dBTP).")
+def render(source: Path, output: Path, stems: bool, soundfont: Path | None, backend: str,
+           no_master: bool) -> None:
+    """Render a MIDI, MusicXML or tunecraft JSON score to audio."""
+    from .. import api
+    from ..render import RenderOptions
+
+    api.bundle_paths(output)  # refuse a bad extension before any work
+    score = api.load(source)
+    opts = RenderOptions(backend=backend, soundfont=str(soundfont) if soundfont else None,
+                         master=not no_master)
+    _say_bundle(api.save(score, output, stems=stems, options=opts))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def info(file: Path, as_json: bool) -> None:
+    """Show tempo, key, meter, tracks, length and sections of a score or audio file."""
+    from .. import api
+
+    data = api.info(file)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(_format_info(data))
+
+
+def _format_info(d: dict[str, Any]) -> str:
+    if d.get("kind") == "audio":
+        return (f"{d['file']}: audio, {d['duration_seconds']:.2f} s, {d['sample_rate']} Hz, "
+                f"{d['channels']} channel(s), {d['loudness_lufs']:.1f} LUFS, "
+                f"true peak {d['true_peak_dbtp']:.1f} dBTP")
+    lines = [f"{d['file']}" + (f"  \"{d['title']}\"" if d.get("title") else "")]
+    tempos = d.get("tempos", [])
+    tempo_txt = ", ".join(f"{t['bpm']:g} bpm at bar {t['bar']}" if i else f"{t['bpm']:g} bpm"
+                          for i, t in enumerate(tempos))
+    lines.append(f"  tempo     {tempo_txt}")
+    lines.append("  key       " + ", ".join(k["name"] for k in d.get("keys", [])))
+    lines.append("  meter     " + ", ".join(m["meter"] for m in d.get("meters", [])))
+    lines.append(f"  length    {d['duration_seconds']:.2f} s, {d['bars']} bars, "
+                 f"{d['note_count']} notes")
+    lines.append("  tracks")
+    for t in d.get("tracks", []):
+        rng = f"{t['lowest']}-{t['highest']}" if t.get("lowest") else ""
+        lines.append(f"    {t['name']:<18} {t['instrument']:<26} {t['role']:<9} "
+                     f"{t['notes']:>5} notes  {rng}")
+    if d.get("sections"):
+        lines.append("  sections")
+        for s in d["sections"]:
+            lines.append(f"    {s['start_seconds']:>7.2f} s  bar {s['bar']:<4} {s['name']}")
+    if d.get("chords"):
+        lines.append(f"  chords    {d['chords']}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+def convert(source: Path, destination: Path) -> None:
+    """Convert between formats: MIDI <-> MusicXML, score -> JSON or audio, WAV -> MP3/FLAC."""
+    from .. import api
+
+    click.echo(f"wrote {api.convert(source, destination)}")
+
+
+@cli.command()
+@click.option("-o", "--output", default="out/demo.wav", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Audio file to write.")
+@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+def demo(output: Path, stems: bool, backend: str) -> None:
+    """Write the demo piece: a Bach chorale arranged for strings and organ."""
+    from .. import api
+    from ..demo import demo_score
+    from ..render import RenderOptions
+
+    api.bundle_paths(output)
+    bundle = api.save(demo_score(), output, stems=stems,
+                      options=RenderOptions(backend=backend, reverb=0.3))
+    _say_bundle(bundle)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="tunecraft")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Files <-> scores and audio. Nothing else in tunecraft touches files."""

@@ -1,0 +1,110 @@
+"""File plumbing shared by every reader and writer: input checks and atomic output.
+
+Readers call :func:`check_input` first, so a missing, empty, oversized or unreadable file becomes
+one clear :class:`~tunecraft.errors.InputFileError`. Writers use :func:`atomic_output`: the data
+goes to a temporary file in the target folder and is renamed into place only when complete, so
+a failure never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputFileError, OutputFileError
+
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB: larger inputs are refused rather than read into memory
+
+
+def check_input(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None = None,
+                max_bytes: int = MAX_INPUT_BYTES) -> Path:
+    """Return ``path`` as a Path after checking it names a readable, non-empty file.
+
+    ``kinds`` lists accepted extensions (lower case, with the dot); others are refused.
+    """
+    p = Path(path)
+    if kinds is not None and p.suffix.lower() not in kinds:
+        raise InputFileError(p, f"unknown file type {p.suffix or '(no extension)'!r}; "
+                                f"expected one of {', '.join(kinds)}")
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputFileError(p, "no such file") from None
+    except OSError as exc:
+        raise InputFileError(p, f"cannot be read ({exc.strerror or exc})") from None
+    if p.is_dir():
+        raise InputFileError(p, "is a folder, not a file")
+    if st.st_size == 0:
+        raise InputFileError(p, "the file is empty")
+    if st.st_size > max_bytes:
+        raise InputFileError(p, f"the file is too large ({st.st_size / 2**20:.0f} MiB; "
+                                f"the limit is {max_bytes / 2**20:.0f} MiB)")
+    if not os.access(p, os.R_OK):
+        raise InputFileError(p, "permission denied")
+    return p
+
+
+def check_output(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None = None) -> Path:
+    """Check an output path before any work is done: known extension, writable folder."""
+    p = Path(path)
+    if kinds is not None and p.suffix.lower() not in kinds:
+        raise OutputFileError(p, f"unknown file type {p.suffix or '(no extension)'!r}; "
+                                 f"expected one of {', '.join(kinds)}")
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise OutputFileError(p, "is a folder; give a file name")
+    if not folder.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputFileError(p, f"cannot create folder {folder} "
+                                     f"({exc.strerror or exc})") from None
+    if not folder.is_dir():
+        raise OutputFileError(p, f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputFileError(p, f"folder {folder} is not writable")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    The temporary name keeps the real extension (writers choose formats by it).
+    """
+    p = check_output(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{p.suffix}", dir=p.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
+    """Like :func:`atomic_output` for several files that must appear together or not at all."""
+    for p in paths:
+        check_output(p)
+    tmps: list[Path] = []
+    try:
+        for p in paths:
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{p.suffix}",
+                                       dir=p.parent)
+            os.close(fd)
+            tmps.append(Path(tmp))
+        yield tmps
+        for tmp, p in zip(tmps, paths, strict=True):
+            os.replace(tmp, p)
+    except BaseException:
+        for tmp in tmps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise

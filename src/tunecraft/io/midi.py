@@ -1,0 +1,332 @@
+"""Standard MIDI files <-> Score, through mido.
+
+What a written file holds (type 1, 960 ticks per quarter note):
+
+* a conductor track: the title, tempo changes, time and key signatures, one **marker** per
+  section named after it ("intro", "chorus 2"...), chord symbols as text events ("chord: Am7");
+* one track per instrument: its name, a program change, volume (CC7) and pan (CC10), a text
+  event recording its role ("tunecraft role: bass"), its notes and the lyrics sung on them;
+* drums on channel 10, other tracks on channels 1-16 in order (skipping 10);
+* an end-of-track at the score's length, so trailing rests survive.
+
+Reading accepts any standard MIDI file (type 0 or 1, any resolution). Notes are grouped by track
+and channel; tempos are kept to 0.01 bpm (the file stores microseconds per beat).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputFileError, OutputFileError, ScoreError
+from ..score.types import (
+    ROLES,
+    TICKS_PER_BEAT,
+    Chord,
+    KeySignature,
+    Note,
+    Score,
+    Section,
+    TempoChange,
+    TimeSignature,
+    Track,
+    to_ticks,
+)
+from .files import atomic_output, check_input
+
+log = logging.getLogger(__name__)
+
+MIDI_EXTS = (".mid", ".midi", ".smf", ".kar")
+DRUM_CHANNEL = 9
+CHORD_PREFIX = "chord: "
+ROLE_PREFIX = "tunecraft role: "
+NO_CHORD = "N.C."
+
+# Key names mido accepts, indexed by tonic pitch class.
+_MIDO_MAJOR = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MIDO_MINOR = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+
+def _channels(tracks: tuple[Track, ...]) -> list[int]:
+    melodic = [c for c in range(16) if c != DRUM_CHANNEL]
+    out, i = [], 0
+    for t in tracks:
+        if t.is_drum:
+            out.append(DRUM_CHANNEL)
+        else:
+            if i == len(melodic):
+                log.warning("more than 15 pitched tracks: MIDI channels are shared")
+            out.append(melodic[i % len(melodic)])
+            i += 1
+    return out
+
+
+def _to_delta(events: list[tuple[int, int, Any]], end_tick: int) -> Any:
+    import mido
+
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack()
+    now = 0
+    for tick, _, msg in events:
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - now, 0)))
+    return track
+
+
+def score_to_midi(score: Score) -> Any:
+    """Build a ``mido.MidiFile`` from a score (nothing is written)."""
+    import mido
+
+    end_tick = to_ticks(float(score.length or 0.0))
+    meta: list[tuple[int, int, Any]] = []
+    if score.title:
+        meta.append((0, 0, mido.MetaMessage("track_name", name=score.title)))
+    for ts in score.time_signatures:
+        meta.append((to_ticks(ts.beat), 1, mido.MetaMessage(
+            "time_signature", numerator=ts.numerator, denominator=ts.denominator)))
+    for k in score.key_signatures:
+        name = (_MIDO_MAJOR if k.mode == "major" else _MIDO_MINOR)[k.tonic]
+        meta.append((to_ticks(k.beat), 2, mido.MetaMessage("key_signature", key=name)))
+    for t in score.tempos:
+        meta.append((to_ticks(t.beat), 3, mido.MetaMessage(
+            "set_tempo", tempo=round(60_000_000 / t.bpm))))
+    for s in score.sections:
+        meta.append((to_ticks(s.start), 4, mido.MetaMessage("marker", text=s.name)))
+    prev_end = None
+    for c in score.chords:
+        if prev_end is not None and c.start > prev_end + 1e-9:
+            meta.append((to_ticks(prev_end), 5, mido.MetaMessage("text",
+                                                                 text=CHORD_PREFIX + NO_CHORD)))
+        name = c.spelled(score.key_at(c.start))
+        meta.append((to_ticks(c.start), 5, mido.MetaMessage("text", text=CHORD_PREFIX + name)))
+        prev_end = c.end
+    if prev_end is not None and prev_end < float(score.length or 0.0) - 1e-9:
+        meta.append((to_ticks(prev_end), 5, mido.MetaMessage("text",
+                                                             text=CHORD_PREFIX + NO_CHORD)))
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    mid.tracks.append(_to_delta(meta, end_tick))
+    for track, ch in zip(score.tracks, _channels(score.tracks), strict=True):
+        ev: list[tuple[int, int, Any]] = [
+            (0, 0, mido.MetaMessage("track_name", name=track.name)),
+            (0, 0, mido.MetaMessage("text", text=ROLE_PREFIX + track.role)),
+            (0, 0, mido.Message("program_change", channel=ch,
+                                program=0 if track.is_drum else track.program)),
+            (0, 0, mido.Message("control_change", channel=ch, control=7, value=track.volume)),
+            (0, 0, mido.Message("control_change", channel=ch, control=10, value=track.pan)),
+        ]
+        # Lyrics at one tick are written top note first; reading hands them out the same way.
+        for n in sorted(track.notes, key=lambda n: (n.start, -n.pitch)):
+            on, off = to_ticks(n.start), to_ticks(n.end)
+            ev.append((off, 1, mido.Message("note_off", channel=ch, note=n.pitch, velocity=0)))
+            if n.lyric is not None:
+                ev.append((on, 2, mido.MetaMessage("lyrics", text=n.lyric)))
+            ev.append((on, 3, mido.Message("note_on", channel=ch, note=n.pitch,
+                                           velocity=n.velocity)))
+        mid.tracks.append(_to_delta(ev, end_tick))
+    return mid
+
+
+def write_midi(score: Score, path: str | os.PathLike[str]) -> Path:
+    """Write a score as a standard MIDI file (atomically: all or nothing)."""
+    p = Path(path)
+    if p.suffix.lower() not in MIDI_EXTS:
+        raise OutputFileError(p, f"unknown MIDI file type {p.suffix!r}; use .mid")
+    mid = score_to_midi(score)
+    with atomic_output(p) as tmp:
+        mid.save(tmp)
+    return p
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading
+
+
+def _open_midi(p: Path) -> Any:
+    import mido
+
+    try:
+        return mido.MidiFile(p, clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(p, f"not a valid MIDI file ({reason})") from None
+
+
+_INFERRED_ROLES = {"bass": "bass", "synth pad": "pad", "ensemble": "strings",
+                   "strings": "strings"}  # fmt: skip
+
+
+def _infer_role(program: int, is_drum: bool, index: int) -> str:
+    if is_drum:
+        return "drums"
+    from ..gm import program_family
+
+    return _INFERRED_ROLES.get(program_family(program), "lead" if index == 0 else "harmony")
+
+
+def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
+    """Convert a ``mido.MidiFile`` to a score."""
+    tpq = mid.ticks_per_beat
+    if not tpq or tpq <= 0:
+        raise InputFileError(source, "MIDI file uses SMPTE timing, which is not supported")
+
+    def beats(tick: int) -> float:
+        return tick / tpq
+
+    tempos: dict[int, float] = {}
+    meters: dict[int, tuple[int, int]] = {}
+    keys: dict[int, tuple[int, str]] = {}
+    markers: dict[int, str] = {}
+    chord_marks: dict[int, str] = {}
+    title = ""
+    end_tick = 0
+    program_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> (tick, prog)
+    cc_first: dict[tuple[int, int], int] = {}  # (channel, control) -> first value
+    # Per (track index, channel): notes as (on_tick, off_tick, pitch, velocity).
+    notes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+    lyrics: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[int, str] = {}
+    roles: dict[int, str] = {}
+
+    for ti, trk in enumerate(mid.tracks):
+        tick = 0
+        pending: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
+        for msg in trk:
+            tick += msg.time
+            kind = msg.type
+            if kind == "note_on" and msg.velocity > 0:
+                pending[(msg.channel, msg.note)].append((tick, msg.velocity))
+            elif kind in ("note_off", "note_on"):
+                queue = pending.get((msg.channel, msg.note))
+                if queue:
+                    on, vel = queue.popleft()
+                    notes[(ti, msg.channel)].append((on, max(tick, on + 1), msg.note, vel))
+            elif kind == "program_change":
+                program_at[msg.channel].append((tick, msg.program))
+            elif kind == "control_change" and msg.control in (7, 10):
+                cc_first.setdefault((msg.channel, msg.control), msg.value)
+            elif kind == "set_tempo":
+                tempos[tick] = round(60_000_000 / msg.tempo, 2)
+            elif kind == "time_signature":
+                meters[tick] = (msg.numerator, msg.denominator)
+            elif kind == "key_signature":
+                try:
+                    k = KeySignature.parse(msg.key)
+                    keys[tick] = (k.tonic, k.mode)
+                except Exception:  # noqa: BLE001 - a strange key name is skipped, not fatal
+                    log.debug("%s: skipping key signature %r", source, msg.key)
+            elif kind == "marker" and msg.text.strip():
+                markers[tick] = msg.text.strip()
+            elif kind == "text" and msg.text.startswith(CHORD_PREFIX):
+                chord_marks[tick] = msg.text[len(CHORD_PREFIX):].strip()
+            elif kind == "text" and msg.text.startswith(ROLE_PREFIX):
+                roles[ti] = msg.text[len(ROLE_PREFIX):].strip()
+            elif kind == "lyrics":
+                lyrics[ti][tick].append(msg.text)
+            elif kind == "track_name" and msg.name.strip():
+                names[ti] = msg.name.strip()
+        end_tick = max(end_tick, tick)
+        for (ch, pitch), queue in pending.items():
+            for on, vel in queue:  # never released: hold to the end of the track
+                log.debug("%s: note %d on channel %d never ends", source, pitch, ch + 1)
+                notes[(ti, ch)].append((on, max(tick, on + 1), pitch, vel))
+
+    tracks: list[Track] = []
+    keys_in_use = sorted(k for k, v in notes.items() if v)
+    channels_per_track: dict[int, int] = defaultdict(int)
+    for ti, _ in keys_in_use:
+        channels_per_track[ti] += 1
+    for ti, ch in keys_in_use:
+        raw = sorted(notes[(ti, ch)])
+        first_on = raw[0][0]
+        prog = 0
+        for tick, p in program_at.get(ch, ()):  # the program in force at the first note
+            if tick <= first_on:
+                prog = p
+        is_drum = ch == DRUM_CHANNEL
+        name = names.get(ti) or ("Drums" if is_drum else f"Track {len(tracks) + 1}")
+        if channels_per_track[ti] > 1:
+            name = f"{name} (ch {ch + 1})"
+        track_lyrics = {t: deque(v) for t, v in lyrics.get(ti, {}).items()}
+        built = []
+        for on, off, pitch, vel in sorted(raw, key=lambda r: (r[0], -r[2])):
+            lyric = None
+            q = track_lyrics.get(on)
+            if q:
+                lyric = q.popleft()
+            built.append(Note(pitch, beats(on), beats(off - on), vel, lyric))
+        role = roles.get(ti)
+        if role is None or role not in ROLES:
+            role = _infer_role(prog, is_drum, len(tracks))
+        tracks.append(Track(name=name, notes=tuple(built), program=0 if is_drum else prog,
+                            is_drum=is_drum, role=role,
+                            volume=cc_first.get((ch, 7), 100), pan=cc_first.get((ch, 10), 64)))
+    # A type-1 conductor track's name is the title when it holds no notes.
+    if 0 in names and not any(ti == 0 for ti, _ in keys_in_use):
+        title = names[0]
+
+    def changes(d: dict[int, Any], make: Any, default: Any) -> tuple[Any, ...]:
+        out = [make(beats(t), v) for t, v in sorted(d.items())]
+        if not out or out[0].beat > 0:
+            out.insert(0, make(0.0, default))
+        return tuple(out)
+
+    content_end = max((n.end for t in tracks for n in t.notes), default=0.0)
+    length_beats = max(beats(end_tick), content_end)
+    sections = []
+    marks = sorted(markers.items())
+    for i, (tick, name) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else None
+        stop_beat = beats(stop) if stop is not None else length_beats
+        if stop_beat > beats(tick):
+            sections.append(Section(name, beats(tick), stop_beat - beats(tick)))
+    chords = []
+    cmarks = sorted(chord_marks.items())
+    for i, (tick, sym) in enumerate(cmarks):
+        if sym == NO_CHORD:
+            continue
+        stop_beat = beats(cmarks[i + 1][0]) if i + 1 < len(cmarks) else length_beats
+        if stop_beat > beats(tick):
+            try:
+                chords.append(Chord.parse(sym, beats(tick), stop_beat - beats(tick)))
+            except Exception:  # noqa: BLE001 - an unknown chord text is skipped, not fatal
+                log.debug("%s: skipping chord text %r", source, sym)
+
+    meter_changes = changes(meters, lambda b, v: TimeSignature(b, v[0], v[1]), (4, 4))
+    try:
+        return _build(tracks, tempos, meter_changes, keys, sections, chords, title,
+                      length_beats, changes)
+    except ScoreError as exc:  # meter changes off the bar lines of a foreign file, etc.
+        log.warning("%s: %s; keeping the first meter only", source, exc)
+        return _build(tracks, tempos, meter_changes[:1], keys, sections, chords, title,
+                      length_beats, changes)
+
+
+def _build(tracks, tempos, meter_changes, keys, sections, chords, title, length_beats, changes):
+    return Score(
+        tracks=tuple(tracks),
+        tempos=changes(tempos, TempoChange, 120.0),
+        time_signatures=meter_changes,
+        key_signatures=changes(keys, lambda b, v: KeySignature(b, v[0], v[1]), (0, "major")),
+        sections=tuple(sections),
+        chords=tuple(chords),
+        title=title,
+        length=length_beats,
+    )
+
+
+def read_midi(path: str | os.PathLike[str], *, allow_empty: bool = False) -> Score:
+    """Read a standard MIDI file. A file with no notes is an error unless ``allow_empty``."""
+    p = check_input(path, kinds=MIDI_EXTS)
+    score = midi_to_score(_open_midi(p), source=str(p))
+    if not allow_empty and score.note_count == 0:
+        raise InputFileError(p, "the MIDI file has no notes")
+    return score
