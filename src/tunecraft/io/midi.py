@@ -189,7 +189,9 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
     title = ""
     end_tick = 0
     program_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> (tick, prog)
-    cc_first: dict[tuple[int, int], int] = {}  # (channel, control) -> first value
+    track_program_at: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    # (channel, control) and (track, channel, control) -> first value; the track's own wins.
+    cc_first: dict[tuple[int, ...], int] = {}
     # Per (track index, channel): notes as (on_tick, off_tick, pitch, velocity).
     notes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
     lyrics: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -211,8 +213,10 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                     notes[(ti, msg.channel)].append((on, max(tick, on + 1), msg.note, vel))
             elif kind == "program_change":
                 program_at[msg.channel].append((tick, msg.program))
+                track_program_at[(ti, msg.channel)].append((tick, msg.program))
             elif kind == "control_change" and msg.control in (7, 10):
                 cc_first.setdefault((msg.channel, msg.control), msg.value)
+                cc_first.setdefault((ti, msg.channel, msg.control), msg.value)
             elif kind == "set_tempo":
                 tempos[tick] = round(60_000_000 / msg.tempo, 2)
             elif kind == "time_signature":
@@ -248,7 +252,8 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
         raw = sorted(notes[(ti, ch)])
         first_on = raw[0][0]
         prog = 0
-        for tick, p in program_at.get(ch, ()):  # the program in force at the first note
+        changes_here = track_program_at.get((ti, ch)) or program_at.get(ch, ())
+        for tick, p in changes_here:  # the program in force at the first note
             if tick <= first_on:
                 prog = p
         is_drum = ch == DRUM_CHANNEL
@@ -268,7 +273,8 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
             role = _infer_role(prog, is_drum, len(tracks))
         tracks.append(Track(name=name, notes=tuple(built), program=0 if is_drum else prog,
                             is_drum=is_drum, role=role,
-                            volume=cc_first.get((ch, 7), 100), pan=cc_first.get((ch, 10), 64)))
+                            volume=cc_first.get((ti, ch, 7), cc_first.get((ch, 7), 100)),
+                            pan=cc_first.get((ti, ch, 10), cc_first.get((ch, 10), 64))))
     # A type-1 conductor track's name is the title when it holds no notes.
     if 0 in names and not any(ti == 0 for ti, _ in keys_in_use):
         title = names[0]
