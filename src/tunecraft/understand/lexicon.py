@@ -1,0 +1,188 @@
+"""The multilingual vocabulary: data files under ``understand/data`` turned into a phrase index.
+
+Text and vocabulary are normalised the same way (:func:`normalize`: lower case, accents
+stripped, apostrophes dropped, hyphens and slashes to spaces) and split into tokens
+(:func:`tokenize`). The index maps a tuple of tokens to the :class:`Hit` objects it stands for;
+the matcher tries the longest phrase first, so "drum and bass" is a genre and not two
+instruments. Loading happens once, on first use (``functools.cache``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+(?:&[a-z0-9]+)*%?|&|[.,;:!?()]")
+_APOSTROPHES = str.maketrans({"'": None, "\u2019": None, "\u2018": None, "`": None,
+                              "\u00b4": None})
+_SPACERS = str.maketrans({"-": " ", "\u2010": " ", "\u2011": " ", "\u2013": " ",
+                          "\u2014": " ", "_": " ", "/": " ", "+": " ", '"': " ",
+                          "\u201c": " ", "\u201d": " "})
+
+
+def strip_accents(text: str) -> str:
+    """"batería" -> "bateria", keeping case and every other character; "ß" and such stay."""
+    out = []
+    for ch in text:
+        decomposed = unicodedata.normalize("NFKD", ch)
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        out.append(base if len(base) == 1 else ch)
+    return "".join(out)
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, no apostrophes ("80's" -> "80s"); the same length per character
+    except for the dropped apostrophes. Hyphens are kept (see :func:`tokenize`)."""
+    s = strip_accents(text.translate(_APOSTROPHES))
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in s)
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Tokens of already normalised text with their spans: words, numbers, "&", punctuation."""
+    spaced = text.translate(_SPACERS)
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(spaced)]
+
+
+def phrase_key(phrase: str) -> tuple[str, ...]:
+    return tuple(t for t, _, _ in tokenize(normalize(phrase)) if t not in ".,;:!?()")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a phrase means: ``kind`` is one of genre, instrument, tempo, mood, energy, density,
+    structure, context, exclude; ``id`` the canonical value; ``data`` the entry's table."""
+
+    kind: str
+    id: str
+    strength: float = 1.0
+    data: Any = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    index: dict[tuple[str, ...], tuple[Hit, ...]]
+    max_len: int
+    instruments: dict[str, dict[str, Any]]
+    styles: dict[str, dict[str, Any]]
+    tempo: dict[str, dict[str, Any]]
+    moods: dict[str, dict[str, Any]]
+    context: dict[str, dict[str, Any]]
+    function: dict[str, frozenset[str]]
+    function_phrases: dict[str, frozenset[tuple[str, ...]]]
+    language: dict[str, frozenset[str]]
+
+    def lookup(self, tokens: tuple[str, ...]) -> tuple[Hit, ...]:
+        """Hits for a token tuple, trying the last word without a plural "s"/"es"."""
+        hits = self.index.get(tokens)
+        if hits:
+            return hits
+        last = tokens[-1]
+        for cut in ("s", "es"):
+            if len(last) > len(cut) + 2 and last.endswith(cut) and not last.endswith("ss"):
+                hits = self.index.get((*tokens[:-1], last[: -len(cut)]))
+                if hits:
+                    return hits
+        return ()
+
+
+def _read(name: str) -> dict[str, Any]:
+    from importlib import resources
+
+    data = resources.files("tunecraft.understand").joinpath("data", name).read_bytes()
+    return tomllib.loads(data.decode("utf-8"))
+
+
+@cache
+def load() -> Lexicon:
+    """Load every data file once and build the phrase index."""
+    index: dict[tuple[str, ...], list[Hit]] = {}
+
+    def add(phrase: str, hit: Hit) -> None:
+        key = phrase_key(phrase)
+        if not key:
+            return
+        bucket = index.setdefault(key, [])
+        if all((h.kind, h.id) != (hit.kind, hit.id) for h in bucket):
+            bucket.append(hit)
+
+    genres = _read("genres.toml")
+    for style, entry in genres.items():
+        for w in entry.get("strong", ()):
+            add(w, Hit("genre", style, 1.0))
+        for w in entry.get("weak", ()):
+            add(w, Hit("genre", style, 0.5))
+
+    instruments = _read("instruments.toml")
+    for name, entry in instruments.items():
+        entry.setdefault("drum", False)
+        entry.setdefault("negates", [name])
+        for w in [name, *entry.get("words", ())]:
+            add(w, Hit("instrument", name, 1.0, entry))
+
+    words = _read("words.toml")
+    for tid, entry in words["tempo"].items():
+        for w in entry["words"]:
+            add(w, Hit("tempo", tid, 1.0, entry))
+    for mid, entry in words["mood"].items():
+        for w in entry["words"]:
+            add(w, Hit("mood", mid, 1.0, entry))
+    for eid, entry in words["energy"].items():
+        for w in entry["words"]:
+            add(w, Hit("energy", eid, 1.0, entry))
+    for did, entry in words["density"].items():
+        for w in entry["words"]:
+            add(w, Hit("density", did, 1.0, entry))
+    for sid, entry in words["structure"].items():
+        for w in entry["words"]:
+            add(w, Hit("structure", sid, 1.0, entry))
+    for cid, entry in words["context"].items():
+        for w in entry["words"]:
+            add(w, Hit("context", cid, 1.0, entry))
+    for w in ("instrumental", "instrumental music", "instrumental version", "no voice",
+              "no vocals", "no singer", "no voices", "no singing", "vocal free", "vocalless",
+              "without vocals", "karaoke", "sin voz", "sem voz", "sin letra", "sem letra",
+              "sin vocales", "sem vocais", "no lyrics", "instrumental track"):
+        add(w, Hit("exclude", "vocal", 1.0, {"negates": ["vocal"]}))
+    for w in ("drumless", "no percussion", "beatless", "no beat", "no beats", "without percussion",
+              "a cappella", "acapella", "a capella", "a cappella choir", "sin percusion",
+              "sem percussao",
+              "sin bateria", "sem bateria", "no drums", "without drums", "no drum"):
+        negates = ["drums"] if "bateria" in w or "drum" in w else ["drums", "percussion"]
+        if "cappella" in w or "capella" in w:
+            negates = ["drums", "percussion"]
+        add(w, Hit("exclude", "drums", 1.0, {"negates": negates}))
+
+    # A genre phrase that names an instrument as a modifier ("sitar music", "guitar solo",
+    # "piano house") or a tempo ("slow blues") also means that instrument or tempo.
+    for key, bucket in list(index.items()):
+        if len(key) < 2 or not any(h.kind == "genre" for h in bucket):
+            continue
+        kinds = {h.kind for h in bucket}
+        for a in range(len(key)):
+            for b in range(a + 1, len(key) + 1):
+                if (a, b) == (0, len(key)):
+                    continue
+                for h in index.get(key[a:b], ()):
+                    if h.kind in kinds:
+                        continue
+                    if h.kind == "tempo" or (h.kind == "instrument" and b < len(key)
+                                             and not index.get(key[-1:])):
+                        bucket.append(h)
+                        kinds.add(h.kind)
+
+    styles = _read("styles.toml")
+    function = {k: frozenset(" ".join(phrase_key(w)) for w in v)
+                for k, v in words["function"].items()}
+    function_phrases = {k: frozenset(phrase_key(w) for w in v)
+                        for k, v in words["function"].items()}
+    language = {k: frozenset(" ".join(phrase_key(w)) for w in v)
+                for k, v in words["language"].items()}
+    frozen = {k: tuple(v) for k, v in index.items()}
+    return Lexicon(index=frozen, max_len=max(len(k) for k in frozen), instruments=instruments,
+                   styles=styles, tempo=words["tempo"], moods=words["mood"],
+                   context=words["context"], function=function,
+                   function_phrases=function_phrases, language=language)

@@ -1,0 +1,986 @@
+"""Prompt -> :class:`MusicSpec`: numbers and units first, then words, then defaults.
+
+Rules (documented here, said in the evidence notes):
+
+- Explicit keyword options (``bpm=``, ``key=``...) beat the prompt; numbers in the prompt
+  ("130 bpm", "in D minor", "in 6/8", "45 seconds") beat words; words beat defaults.
+- Ranges: tempo 20-300 bpm, duration 5 s - 20 min, meter numerator 1-32 over 1/2/4/8/16/32.
+  An explicit value outside them is a :class:`~tunecraft.errors.ParameterError`, never a clamp.
+- Tempo words that disagree ("fast slow ballad"): the tempo class (slow < 90 bpm <= medium <
+  120 bpm <= fast) named most often wins; a tie goes to the **last** word.
+- Style: the first strong genre word; else the most frequent weak hint (ties: the first);
+  else a place or era; else the moods; else pop. Negated genres ("not rock") are ignored.
+- Negation ("no", "without", "sin", "sem", "ni", "nem"; "no" is not a negation in Portuguese,
+  where it means "in the") excludes the instruments, families or roles that follow it, through
+  fillers and lists ("without drums or bass"), up to the next other word or punctuation.
+- Language: stop-word counts (lists in ``data/words.toml``); most hits wins, ties go to English.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from ..errors import ParameterError
+from . import lexicon as lx
+from .spec import (
+    BPM_RANGE,
+    DURATION_RANGE,
+    MAX_PROMPT_CHARS,
+    Evidence,
+    InstrumentRequest,
+    MusicSpec,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DURATION = 30.0
+DEFAULT_STYLE = "pop"
+TEMPO_CLASSES = (("slow", 0.0, 90.0), ("medium", 90.0, 120.0), ("fast", 120.0, math.inf))
+
+
+def tempo_class(bpm: float) -> str:
+    """"slow" below 90 bpm, "medium" from 90 to below 120, "fast" from 120."""
+    for name, lo, hi in TEMPO_CLASSES:
+        if lo <= bpm < hi:
+            return name
+    return "fast"
+
+
+# ----------------------------------------------------------------------------------------------
+# Regular expressions for numbers and units (compiled once, on first use)
+
+_NOTE = r"(?P<note>do|re|mi|fa|sol|la|si|[a-h])"
+_ACC = r"(?P<acc>\s*(?:#|sharp|flat|sostenido|sustenido|bemol|b(?![a-z])))?"
+_MODE = r"(?:\s*(?P<mode>major|minor|maj|min|mayor|menor|maior|moll|dur|m)(?![a-z]))?"
+_NUM_WORDS = {
+    "a": 1, "an": 1, "one": 1, "un": 1, "una": 1, "uno": 1, "um": 1, "uma": 1, "two": 2, "dos": 2,
+    "dois": 2, "duas": 2, "three": 3, "tres": 3, "four": 4, "cuatro": 4, "quatro": 4, "five": 5,
+    "cinco": 5, "six": 6, "seis": 6, "seven": 7, "siete": 7, "sete": 7, "eight": 8, "ocho": 8,
+    "oito": 8, "nine": 9, "nueve": 9, "nove": 9, "ten": 10, "diez": 10, "dez": 10,
+    "fifteen": 15, "quince": 15, "quinze": 15, "twenty": 20, "veinte": 20, "vinte": 20,
+    "thirty": 30, "treinta": 30, "trinta": 30, "forty": 40, "forty five": 45, "sixty": 60,
+    "ninety": 90, "half a": 0.5, "half an": 0.5, "medio": 0.5, "meio": 0.5,
+}  # fmt: skip
+_UNIT = (r"(?P<unit>hours?|hrs?|horas?|h|minutes?|mins?|minutos?|m|seconds?|secs?|segundos?|"
+         r"segs?|s)(?![a-z0-9])")
+
+
+@dataclass(frozen=True, slots=True)
+class _Regexes:
+    bpm_after: re.Pattern[str]
+    bpm_before: re.Pattern[str]
+    key_in: re.Pattern[str]
+    key_bare: re.Pattern[str]
+    mode_only: re.Pattern[str]
+    meter: re.Pattern[str]
+    meter_words: re.Pattern[str]
+    duration: re.Pattern[str]
+    duration_words: re.Pattern[str]
+    clock: re.Pattern[str]
+    seed: re.Pattern[str]
+
+
+@cache
+def _rx() -> _Regexes:
+    num = r"(?P<num>-?\d+(?:[.,]\d+)?)"
+    words = "|".join(sorted((re.escape(w) for w in _NUM_WORDS), key=len, reverse=True))
+    return _Regexes(
+        bpm_after=re.compile(
+            num + r"\s*(?:bpm|b\.p\.m\.?|beats per minute|beats a minute|beats per min|"
+            r"pulsaciones por minuto|pulsos por minuto|batidas por minuto|"
+            r"batimentos por minuto|golpes por minuto|ppm)(?![a-z])"),
+        bpm_before=re.compile(
+            r"(?<![a-z])(?:bpm|tempo|ritmo|velocidad|velocidade)\s*(?:[:=]|of|de|at|a|em|en|"
+            r"around|about|~)?\s*(?:of|de|a|at|em|en)?\s*" + num
+            + r"(?!\s*(?:%|/|:|[.,]\d|s\b|sec|min|seg|hour|hora|x\b))(?![\d.])"),
+        key_in=re.compile(
+            r"(?<![a-z])(?:in|en|em|key of|key|key signature of|tonalidad de|tonalidad|"
+            r"tonalidade de|tonalidade|tom de|tono de|tom|tono|escala de)\s*[:=]?\s+"
+            + _NOTE + _ACC + _MODE + r"(?![a-z0-9#])"),
+        key_bare=re.compile(
+            r"(?<![a-z0-9])(?P<note>[a-h])(?P<acc>#|b|\s+flat|\s+sharp)?\s*"
+            r"(?P<mode>major|minor)(?![a-z])"),
+        mode_only=re.compile(
+            r"(?<![a-z])(?:(?:in\s+)?(?:a\s+)?(?P<m1>minor|major)\s+(?:key|tonality|mode|scale)|"
+            r"(?:modo|tonalidad|tonalidade|tom|escala|tono)\s+(?P<m2>menor|mayor|maior))"
+            r"(?![a-z])"),
+        meter=re.compile(r"(?<![\d/.:])(?P<num>-?\d{1,2})\s*/\s*(?P<den>\d{1,2})(?![\d/])"),
+        meter_words=re.compile(
+            r"(?<![a-z])(?P<w>common time|cut time|alla breve|triple meter|triple time|"
+            r"triple metre|compound time|compound meter|compound metre|duple meter|duple time|"
+            r"slip jig|quadruple meter|odd meter|odd time)(?![a-z])"),
+        duration=re.compile(r"(?<![\w.])" + num + r"(?P<space>\s*)" + _UNIT),
+        duration_words=re.compile(
+            r"(?<![a-z])(?P<w>" + words + r")\s+" + r"(?P<unit>minutes?|minutos?|seconds?|"
+            r"segundos?|hours?|horas?)(?P<half>\s+(?:and a half|y medio|e meio|y media|e meia))?"
+            r"(?![a-z])"),
+        clock=re.compile(r"(?<![\d:.])(?P<m>\d{1,2}):(?P<s>[0-5]\d)(?![\d:])"),
+        seed=re.compile(r"(?<![a-z])(?:seed|semilla|semente)\s*[:=#]?\s*(?P<n>\d+)"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Matching state
+
+
+@dataclass(slots=True)
+class _Found:
+    hit: lx.Hit
+    phrase: str
+    pos: int
+    negated: bool = False
+    intensified: bool = False
+    after: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Scan:
+    found: list[_Found] = field(default_factory=list)
+    alone: list[str] = field(default_factory=list)
+    negations: list[str] = field(default_factory=list)
+
+
+def _detect_language(tokens: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    lang = lx.load().language
+    counts = {k: [t for t in tokens if t in words] for k, words in lang.items()}
+    best = max(("en", "es", "pt"), key=lambda k: (len(counts[k]), k == "en"))
+    if not counts[best]:
+        return "en", ()
+    return best, tuple(dict.fromkeys(counts[best]))
+
+
+def _scan(tokens: Sequence[str], language: str) -> _Scan:
+    lex = lx.load()
+    fn = lex.function
+    negation = set(fn["negation"])
+    if language == "pt":
+        negation.discard("no")
+    filler = fn["filler"] | fn["intensifier"]
+    punct = set(".;:!?()")
+    out = _Scan()
+    neg = False
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if tok in punct or tok == ",":
+            neg = False
+            i += 1
+            continue
+        match: tuple[tuple[str, ...], tuple[lx.Hit, ...]] | None = None
+        for length in range(min(lex.max_len, n - i), 0, -1):
+            key = tuple(tokens[i:i + length])
+            if any(t in punct or t == "," for t in key):
+                continue
+            hits = lex.lookup(key)
+            if hits:
+                match = (key, hits)
+                break
+        if match is None:
+            if tok in negation:
+                neg = True
+                out.negations.append(tok)
+            elif tok not in filler:
+                neg = False
+            i += 1
+            continue
+        key, hits = match
+        after = tuple(tokens[i + len(key):i + len(key) + 3])
+        before = tuple(tokens[max(0, i - 2):i])
+        postfix = bool(after) and after[0] in fn["postfix_negation"]
+        intens = bool(before) and before[-1] in fn["intensifier"]
+        is_exclude = any(h.kind == "exclude" for h in hits)
+        for h in hits:
+            out.found.append(_Found(h, " ".join(key), i, negated=(neg or postfix) and
+                                    h.kind != "exclude", intensified=intens, after=after,
+                                    before=before))
+        if is_exclude:
+            neg = True
+        i += len(key)
+    # "alone" words: only the named instruments play.
+    text = " " + " ".join(tokens) + " "
+    for phrase in sorted(fn["alone"], key=len, reverse=True):
+        if phrase == "solo":
+            continue
+        if f" {phrase} " in text:
+            out.alone.append(phrase)
+    for j, tok in enumerate(tokens[:-1]):
+        if tok == "solo" and lex.lookup((tokens[j + 1],)) and any(
+                h.kind == "instrument" for h in lex.lookup((tokens[j + 1],))):
+            out.alone.append("solo " + tokens[j + 1])
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Explicit values
+
+
+def _check_bpm(value: float, words: str) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value)):
+        raise ParameterError(f"tempo {words} is not a number of beats per minute")
+    lo, hi = BPM_RANGE
+    if not lo <= value <= hi:
+        raise ParameterError(f"tempo {value:g} bpm is impossible to play: use {lo:g}-{hi:g} bpm")
+    return float(value)
+
+
+def _check_duration(value: float, words: str) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value)):
+        raise ParameterError(f"duration {words} is not a number of seconds")
+    lo, hi = DURATION_RANGE
+    if not lo <= value <= hi:
+        raise ParameterError(f"duration {_fmt_seconds(value)} ({words}) is out of range: "
+                             f"pieces last {lo:g} seconds to {hi / 60:g} minutes")
+    return float(value)
+
+
+def _fmt_seconds(s: float) -> str:
+    if abs(s) >= 3600:
+        return f"{s / 3600:g} h"
+    if abs(s) >= 60:
+        return f"{s / 60:g} min"
+    return f"{s:g} s"
+
+
+def _check_meter(num: int, den: int, words: str) -> tuple[int, int]:
+    if not 1 <= num <= 32:
+        raise ParameterError(f"meter {words}: the top number (beats per bar) must be 1-32")
+    if den not in (1, 2, 4, 8, 16, 32):
+        raise ParameterError(f"meter {words}: the bottom number must be 1, 2, 4, 8, 16 or 32")
+    return num, den
+
+
+def parse_key(text: str) -> tuple[int, str]:
+    """"D minor", "Bb", "F#m", "mi menor", "B flat major" -> (tonic pitch class, mode)."""
+    from ..errors import ScoreError
+    from ..score.types import KeySignature
+
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError("the key is empty (try 'D minor' or 'Bb major')")
+    t = lx.strip_accents(text.strip())
+    t = re.sub(r"(?i)\b(maj|min)$",
+               lambda m: "major" if m.group(1).lower() == "maj" else "minor", t)
+    try:
+        k = KeySignature.parse(t)
+    except ScoreError:
+        raise ParameterError(f"{text!r} is not a key: use a note A-G with # or b, then major "
+                             "or minor (e.g. 'D minor', 'Bb major')") from None
+    return k.tonic, k.mode
+
+
+def parse_meter(value: str | Sequence[int]) -> tuple[int, int]:
+    """"6/8" or (6, 8) -> (6, 8); impossible meters raise ParameterError."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(-?\d+)\s*/\s*(-?\d+)\s*", value)
+        if not m:
+            raise ParameterError(f"meter {value!r} is not a time signature (try '3/4' or '6/8')")
+        return _check_meter(int(m.group(1)), int(m.group(2)), value.strip())
+    try:
+        num, den = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"meter {value!r} is not a time signature (try '3/4' or '6/8')"
+                             ) from None
+    return _check_meter(num, den, f"{num}/{den}")
+
+
+@dataclass(slots=True)
+class _Explicit:
+    bpm: tuple[float, str] | None = None
+    key: tuple[int, str, str] | None = None
+    mode_only: tuple[str, str] | None = None
+    meter: tuple[tuple[int, int], str] | None = None
+    duration: tuple[float, str] | None = None
+    seed: tuple[int, str] | None = None
+
+
+def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
+    """Find explicit values in the normalised text; return them and the text with them blanked."""
+    rx = _rx()
+    ex = _Explicit()
+    chars = list(low)
+
+    def blank(m: re.Match[str]) -> None:
+        for k in range(m.start(), m.end()):
+            chars[k] = " "
+
+    for pat in (rx.bpm_after, rx.bpm_before):
+        for m in pat.finditer(low):
+            if ex.bpm is None:
+                value = float(m.group("num").replace(",", "."))
+                ex.bpm = (_check_bpm(value, m.group().strip()), m.group().strip())
+            blank(m)
+    m = rx.seed.search(low)
+    if m:
+        ex.seed = (int(m.group("n")), m.group())
+        blank(m)
+
+    for m in rx.meter.finditer("".join(chars)):
+        num, den = int(m.group("num")), int(m.group("den"))
+        ctx_before = low[max(0, m.start() - 14):m.start()]
+        ctx_after = low[m.end():m.end() + 12]
+        strong_cue = (re.search(r"(?:^|\s)(?:in|en|em|compas de|compasso de|compas|compasso|"
+                                r"meter|metre|time signature|signature)\s*:?\s*$", ctx_before)
+                      or re.match(r"\s*(?:time|meter|metre|signature|compas|compasso)(?![a-z])",
+                                  ctx_after))
+        plausible = den in (2, 4, 8, 16) and 2 <= num <= 16
+        if not plausible and not strong_cue:
+            continue  # "24/7", "3/3 groove": not a meter asked for
+        words = m.group().replace(" ", "")
+        if ex.meter is None:
+            ex.meter = (_check_meter(num, den, words), m.group().strip())
+        blank(m)
+    text_now = "".join(chars)
+    m = rx.meter_words.search(text_now)
+    if m and ex.meter is None:
+        w = m.group("w")
+        meter = {"common time": (4, 4), "cut time": (2, 2), "alla breve": (2, 2),
+                 "triple meter": (3, 4), "triple time": (3, 4), "triple metre": (3, 4),
+                 "compound time": (6, 8), "compound meter": (6, 8), "compound metre": (6, 8),
+                 "duple meter": (2, 4), "duple time": (2, 4), "slip jig": (9, 8),
+                 "quadruple meter": (4, 4), "odd meter": (7, 8), "odd time": (7, 8)}[w]
+        ex.meter = (meter, w)
+
+    # Keys: "in D minor", "en mi menor", "in F#", "in C" (a bare letter needs a capital or an
+    # accidental or a mode, so "in a coffee shop" is not A major).
+    text_now = "".join(chars)
+    for m in rx.key_in.finditer(text_now):
+        note, acc, mode = m.group("note"), (m.group("acc") or "").strip(), m.group("mode")
+        solfege = len(note) > 1
+        orig_note = base[m.start("note"):m.end("note")]
+        if solfege and not mode:
+            continue
+        if (note == "a" and not orig_note.isupper() and not acc
+                and re.match(r"\s*(?:key|scale|tonality|mode|chord|progression|feel|sound)",
+                             low[m.end():m.end() + 14])):
+            continue  # "in a minor key": some minor key (the mode words handle it)
+        if not (mode or acc or orig_note.isupper()):
+            tail = low[m.end():m.end() + 2]
+            if note == "a" or not (tail.strip() == "" or tail.lstrip()[:1] in ",.;!?)"):
+                continue
+        if note == "h":
+            raise ParameterError(f"{base[m.start('note'):m.end()].strip()!r} is not a key: use "
+                                 "a note A-G with # or b, then major or minor")
+        if ex.key is None:
+            tonic, kmode = _key_from_parts(note, acc, mode, m.group())
+            ex.key = (tonic, kmode, m.group().strip())
+        blank(m)
+    if ex.key is None:
+        text_now = "".join(chars)
+        for m in rx.key_bare.finditer(text_now):
+            note, acc = m.group("note"), (m.group("acc") or "").strip()
+            if not (acc or base[m.start("note")].isupper()):
+                continue
+            if note == "h":
+                raise ParameterError(f"{base[m.start():m.end()].strip()!r} is not a key: use a "
+                                     "note A-G with # or b, then major or minor")
+            tonic, kmode = _key_from_parts(note, acc, m.group("mode"), m.group())
+            ex.key = (tonic, kmode, m.group().strip())
+            blank(m)
+            break
+    m = rx.mode_only.search("".join(chars))
+    if m and ex.key is None:
+        word = m.group("m1") or m.group("m2")
+        ex.mode_only = ("minor" if word in ("minor", "menor") else "major", m.group().strip())
+        blank(m)
+
+    # Durations.
+    text_now = "".join(chars)
+    for m in rx.clock.finditer(text_now):
+        if re.search(r"(?:at|from|after|until|till|around)\s*$",
+                     low[max(0, m.start() - 8):m.start()]):
+            continue
+        secs = int(m.group("m")) * 60 + int(m.group("s"))
+        if ex.duration is None:
+            ex.duration = (_check_duration(float(secs), m.group()), m.group())
+        blank(m)
+    text_now = "".join(chars)
+    for m in rx.duration.finditer(text_now):
+        raw, unit, space = m.group("num"), m.group("unit"), m.group("space")
+        value = float(raw.replace(",", "."))
+        if unit == "s" and not space:
+            is_decade = (value < 100 and value % 10 == 0) or (
+                1000 <= value <= 2100 and value % 10 == 0)
+            cue = re.search(r"(?:^|\s)(?:for|lasting|last|about|around|approx|just|only)\s*$",
+                            low[max(0, m.start() - 10):m.start()]) or (re.match(
+                r"\s*(?:long|clip|loop|snippet|excerpt|jingle|sting|cue|sample|of)(?![a-z])",
+                low[m.end():m.end() + 10]) and not re.search(
+                r"(?:the|los|las|anos|from|de|in|early|late|mid)\s*$",
+                low[max(0, m.start() - 8):m.start()]))
+            if is_decade and not cue:
+                continue  # "80s", "1950s": an era, handled by the lexicon
+        if unit == "m" and not space:
+            pass
+        elif unit in ("m", "h") and space:
+            continue  # "5 m", "3 h" with a space: too ambiguous
+        if re.search(r"(?:after|every|first|last|each|per|at|until|till|within|in the|"
+                     r"first|next|every)\s*$", low[max(0, m.start() - 12):m.start()]):
+            continue  # "after 5 seconds": an event, not the length
+        if unit.startswith(("h", "hora")):
+            secs = value * 3600
+        elif unit.startswith(("m",)):
+            secs = value * 60
+        else:
+            secs = value
+        if 0 <= secs < DURATION_RANGE[0] and not _length_cue(low, m):
+            continue  # "about 1 second in length" of a part, "a 2 second pause": an event
+        if ex.duration is None:
+            ex.duration = (_check_duration(secs, m.group().strip()), m.group().strip())
+        blank(m)
+    text_now = "".join(chars)
+    for m in rx.duration_words.finditer(text_now):
+        n = _NUM_WORDS[m.group("w")]
+        unit = m.group("unit")
+        if m.group("half"):
+            n += 0.5
+        secs = n * (3600 if unit.startswith(("hour", "hora")) else 60
+                    if unit.startswith("min") else 1)
+        if re.search(r"(?:after|every|first|last|each|per|until)\s*$",
+                     low[max(0, m.start() - 10):m.start()]):
+            continue
+        if secs < DURATION_RANGE[0] and not _length_cue(low, m):
+            continue  # "a second guitar", "one second later"
+        if ex.duration is None:
+            ex.duration = (_check_duration(float(secs), m.group().strip()), m.group().strip())
+        blank(m)
+    return ex, "".join(chars)
+
+
+def _length_cue(low: str, m: re.Match[str]) -> bool:
+    """Is a short duration the length of the piece ("a 3 second song", "lasting 2 seconds")?"""
+    before = low[max(0, m.start() - 14):m.start()]
+    after = low[m.end():m.end() + 16]
+    return bool(re.search(r"(?:lasting|duration|length|long)\s*:?\s*$", before)
+                or re.match(r"\s*(?:long|song|piece|track|tune|of music|jingle|clip)(?![a-z])",
+                            after))
+
+
+def _key_from_parts(note: str, acc: str, mode: str | None, words: str) -> tuple[int, str]:
+    from ..errors import ScoreError
+    from ..score.types import parse_pitch_class
+
+    acc_norm = {"#": "#", "sharp": "#", "sostenido": "#", "sustenido": "#", "b": "b",
+                "flat": "b", "bemol": "b"}.get(acc, "")
+    try:
+        tonic = parse_pitch_class(note + acc_norm)
+    except ScoreError:
+        raise ParameterError(f"{words.strip()!r} is not a key: use a note A-G with # or b, "
+                             "then major or minor") from None
+    kmode = "minor" if mode in ("minor", "min", "menor", "moll", "m") else "major"
+    return tonic, kmode
+
+
+# ----------------------------------------------------------------------------------------------
+# The parser
+
+
+def parse(prompt: str, *, duration: float | None = None, bpm: float | None = None,
+          key: str | None = None, meter: str | Sequence[int] | None = None,
+          instruments: Iterable[str] | None = None, seed: int | None = None) -> MusicSpec:
+    """Understand a request in English, Spanish or Portuguese.
+
+    Keyword options beat the prompt and are recorded as explicit evidence. Raises
+    :class:`~tunecraft.errors.ParameterError` for an empty or over-long prompt and for
+    impossible values (tempo outside 20-300 bpm, duration outside 5 s - 20 min, an unknown
+    key, a meter like 0/4). Anything else falls back to defaults, said in the evidence.
+    """
+    if not isinstance(prompt, str):
+        raise ParameterError(f"the prompt must be text, not {type(prompt).__name__}")
+    if not prompt.strip():
+        raise ParameterError("the prompt is empty: describe the music, e.g. 'a calm piano "
+                             "piece in D minor'")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ParameterError(f"the prompt is {len(prompt):,} characters long: keep it under "
+                             f"{MAX_PROMPT_CHARS:,}")
+    lex = lx.load()
+    base = lx.strip_accents(prompt.translate(lx._APOSTROPHES))
+    low = "".join(c.lower() if len(c.lower()) == 1 else c for c in base)
+    ex, masked = _extract_numbers(low, base)
+    tokens = [t for t, _, _ in lx.tokenize(masked)]
+    language, lang_words = _detect_language([t for t, _, _ in lx.tokenize(low)])
+    scan = _scan(tokens, language)
+    ev: dict[str, Evidence] = {}
+    ev["language"] = Evidence(language, lang_words, "inferred" if lang_words else "default",
+                              "by counting stop words" if lang_words
+                              else "no stop words recognised: English")
+    found = scan.found
+    live = [f for f in found if not f.negated]
+
+    # -- style and genres ---------------------------------------------------------------------
+    genre_hits = [f for f in live if f.hit.kind == "genre"]
+    strong = [f for f in genre_hits if f.hit.strength >= 1.0]
+    weak = [f for f in genre_hits if f.hit.strength < 1.0]
+    negated_genres = [f.phrase for f in found if f.negated and f.hit.kind == "genre"]
+    genres = tuple(dict.fromkeys(f.phrase for f in strong))
+    contexts = [f for f in live if f.hit.kind == "context"]
+    moods_found = [f for f in live if f.hit.kind == "mood"]
+    style_note = ""
+    if strong:
+        style = strong[0].hit.id
+        words = tuple(dict.fromkeys(f.phrase for f in strong if f.hit.id == style))
+        others = sorted({f.hit.id for f in strong} - {style})
+        if others:
+            style_note = (f"first genre named wins; also heard: {', '.join(others)}")
+        ev["style"] = Evidence(style, words, "explicit", style_note)
+    elif weak:
+        counts = Counter(f.hit.id for f in weak)
+        first = {}
+        for f in weak:
+            first.setdefault(f.hit.id, f.pos)
+        style = max(counts, key=lambda s: (counts[s], -first[s]))
+        words = tuple(dict.fromkeys(f.phrase for f in weak if f.hit.id == style))
+        ev["style"] = Evidence(style, words, "inferred",
+                               f"no genre named; {', '.join(words)} suggests {style}")
+    else:
+        ctx_style = next((f for f in contexts if f.hit.data.get("style")), None)
+        mood_style = lex_mood_style()
+        mood_pick = next((f for f in moods_found if f.hit.id in mood_style), None)
+        if ctx_style is not None and mood_pick is not None and mood_pick.pos < ctx_style.pos:
+            ctx_style = None
+        if ctx_style is not None:
+            style = ctx_style.hit.data["style"]
+            ev["style"] = Evidence(style, (ctx_style.phrase,), "inferred",
+                                   f"no genre named; '{ctx_style.phrase}' suggests {style}")
+        elif mood_pick is not None:
+            style = mood_style[mood_pick.hit.id]
+            ev["style"] = Evidence(style, (mood_pick.phrase,), "inferred",
+                                   f"no genre named; the mood '{mood_pick.phrase}' suggests "
+                                   f"{style}")
+        else:
+            style = DEFAULT_STYLE
+            ev["style"] = Evidence(style, (), "default",
+                                   f"no genre recognised: using {DEFAULT_STYLE}")
+    if negated_genres:
+        ev["style"] = _with_note(ev["style"], f"ignored negated genre words: "
+                                              f"{', '.join(negated_genres)}")
+    ev["genres"] = Evidence(list(genres), genres, "explicit" if genres else "default",
+                            "" if genres else "no genre words")
+    sdef = lex.styles[style]
+    style_src = "inferred" if ev["style"].source != "default" else "default"
+
+    # -- moods --------------------------------------------------------------------------------
+    moods = tuple(dict.fromkeys(f.hit.id for f in moods_found))
+    mood_words = tuple(dict.fromkeys(f.phrase for f in moods_found))
+    negated_moods = [f.phrase for f in found if f.negated and f.hit.kind == "mood"]
+    ev["moods"] = Evidence(list(moods), mood_words, "explicit" if moods else "default",
+                           ("ignored negated: " + ", ".join(negated_moods)) if negated_moods
+                           else ("" if moods else "no mood words"))
+
+    # -- tempo --------------------------------------------------------------------------------
+    tempo_words = [f for f in live if f.hit.kind == "tempo"]
+    if bpm is not None:
+        value = _check_bpm(bpm, repr(bpm))
+        ev["bpm"] = Evidence(value, (), "explicit", "given as an option")
+    elif ex.bpm is not None:
+        ev["bpm"] = Evidence(ex.bpm[0], (ex.bpm[1],), "explicit", "")
+    elif tempo_words:
+        bands = []
+        for f in tempo_words:
+            band = f.hit.data.get("very") if f.intensified and f.hit.data.get("very") else \
+                f.hit.data["band"]
+            bands.append((f, band, tempo_class((band[0] + band[1]) / 2)))
+        counts = Counter(c for _, _, c in bands)
+        top = max(counts.values())
+        winners = [c for c in counts if counts[c] == top]
+        last_of = {c: max(k for k, (_, _, cc) in enumerate(bands) if cc == c) for c in winners}
+        cls = max(winners, key=lambda c: last_of[c])
+        _, band, _ = bands[last_of[cls]]
+        value = _bpm_in_band(band, sdef)
+        words = tuple(dict.fromkeys((" ".join((*f.before[-1:], f.phrase)) if f.intensified
+                                     else f.phrase) for f, _, c in bands if c == cls))
+        note = f"{cls} ({band[0]}-{band[1]} bpm), nearest to {style}'s usual {sdef['bpm']} bpm"
+        if len(counts) > 1:
+            losing = [f.phrase for f, _, c in bands if c != cls]
+            note = (f"tempo words disagree ({', '.join(losing)} vs {', '.join(words)}): the "
+                    f"class named most often wins, a tie goes to the last word; " + note)
+        ev["bpm"] = Evidence(value, words, "explicit", note)
+    else:
+        ctx_tempo = next((f for f in contexts if f.hit.data.get("tempo")), None)
+        arousal = _mean([lex.moods[m]["arousal"] for m in moods])
+        if ctx_tempo is not None:
+            band = ctx_tempo.hit.data["tempo"]
+            value = _bpm_in_band(band, sdef)
+            ev["bpm"] = Evidence(value, (ctx_tempo.phrase,), "inferred",
+                                 f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm")
+        elif moods and (arousal <= -0.5 or arousal >= 0.75):
+            band = [60, 80] if arousal <= -0.5 else [126, 150]
+            value = _bpm_in_band(band, sdef)
+            ev["bpm"] = Evidence(value, mood_words, "inferred",
+                                 f"the moods suggest {band[0]}-{band[1]} bpm")
+        else:
+            value = float(sdef["bpm"])
+            ev["bpm"] = Evidence(value, (), style_src,
+                                 f"no tempo given: {style}'s usual {sdef['bpm']} bpm")
+    bpm_value = float(ev["bpm"].value)
+
+    # -- key and mode -------------------------------------------------------------------------
+    valence = _mean([lex.moods[m]["valence"] for m in moods])
+    if key is not None:
+        tonic, mode = parse_key(key)
+        ev["key"] = Evidence(_key_label(tonic, mode), (), "explicit", "given as an option")
+    elif ex.key is not None:
+        tonic, mode = ex.key[0], ex.key[1]
+        ev["key"] = Evidence(_key_label(tonic, mode), (ex.key[2],), "explicit", "")
+    else:
+        if ex.mode_only is not None:
+            mode, mode_ev = ex.mode_only[0], Evidence(ex.mode_only[0], (ex.mode_only[1],),
+                                                      "explicit", "")
+        elif moods and abs(valence) >= 0.15:
+            mode = "minor" if valence < 0 else "major"
+            mw = tuple(f.phrase for f in moods_found
+                       if (lex.moods[f.hit.id]["valence"] < 0) == (mode == "minor"))
+            mode_ev = Evidence(mode, tuple(dict.fromkeys(mw)), "inferred",
+                               f"the moods lean {'dark' if mode == 'minor' else 'bright'}")
+        else:
+            mode = sdef["mode"]
+            mode_ev = Evidence(mode, (), style_src, f"{style} usually sits in {mode}")
+        tonic = _default_tonic(style, mode)
+        ev["mode"] = mode_ev
+        ev["key"] = Evidence(_key_label(tonic, mode), mode_ev.words, "default"
+                             if mode_ev.source == "default" else "inferred",
+                             f"no key given: {_key_label(tonic, mode)} chosen for {style} "
+                             f"in {mode}")
+    ev.setdefault("mode", Evidence(mode, ev["key"].words, ev["key"].source, ""))
+
+    # -- meter --------------------------------------------------------------------------------
+    meter_words_found = [f for f in live if f.phrase in ("jig", "jigs", "irish jig", "tarantella")]
+    if meter is not None:
+        meter_value = parse_meter(meter)
+        ev["meter"] = Evidence(list(meter_value), (), "explicit", "given as an option")
+    elif ex.meter is not None:
+        meter_value = ex.meter[0]
+        ev["meter"] = Evidence(list(meter_value), (ex.meter[1],), "explicit", "")
+    elif meter_words_found:
+        meter_value = (6, 8)
+        ev["meter"] = Evidence([6, 8], (meter_words_found[0].phrase,), "inferred",
+                               "a jig is in 6/8")
+    else:
+        meter_value = (int(sdef["meter"][0]), int(sdef["meter"][1]))
+        ev["meter"] = Evidence(list(meter_value), ev["style"].words, style_src,
+                               f"{style} is usually in {meter_value[0]}/{meter_value[1]}")
+
+    # -- duration -----------------------------------------------------------------------------
+    if duration is not None:
+        dur = _check_duration(duration, repr(duration))
+        ev["duration"] = Evidence(dur, (), "explicit", "given as an option")
+    elif ex.duration is not None:
+        dur = ex.duration[0]
+        ev["duration"] = Evidence(dur, (ex.duration[1],), "explicit", "")
+    else:
+        dur = DEFAULT_DURATION
+        ev["duration"] = Evidence(dur, (), "default",
+                                  f"no length given: {DEFAULT_DURATION:g} seconds")
+
+    # -- seed ---------------------------------------------------------------------------------
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ParameterError(f"seed {seed!r} must be a whole number 0 or more")
+        seed_value: int | None = seed
+        ev["seed"] = Evidence(seed, (), "explicit", "given as an option")
+    elif ex.seed is not None:
+        seed_value = ex.seed[0]
+        ev["seed"] = Evidence(seed_value, (ex.seed[1],), "explicit", "")
+    else:
+        seed_value = None
+        ev["seed"] = Evidence(None, (), "default", "no seed: a fresh one per run")
+
+    # -- exclusions ---------------------------------------------------------------------------
+    excluded: list[str] = []
+    excl_words: list[str] = []
+    for f in found:
+        if f.hit.kind == "exclude" or (f.negated and f.hit.kind == "instrument"):
+            for target in f.hit.data.get("negates", [f.hit.id]):
+                if target not in excluded:
+                    excluded.append(target)
+            if f.negated and f.hit.kind == "instrument":
+                excl_words.append(" ".join((*_neg_prefix(f), f.phrase)).strip())
+            else:
+                excl_words.append(f.phrase)
+    excl_words = list(dict.fromkeys(excl_words))
+    ev["excluded"] = Evidence(list(excluded), tuple(excl_words),
+                              "explicit" if excluded else "default",
+                              "" if excluded else "nothing excluded")
+
+    # -- instruments --------------------------------------------------------------------------
+    alone = bool(scan.alone)
+    requests = _explicit_instruments(live, lex, instruments)
+    requests = [r for r in requests if not _is_excluded(r, excluded)]
+    inferred: list[InstrumentRequest] = []
+    if not alone:
+        for f in contexts:
+            for name in f.hit.data.get("instruments", ()):
+                entry = lex.instruments[name]
+                req = InstrumentRequest(name, entry["program"], entry["drum"], entry["role"],
+                                        (f.phrase,), "inferred")
+                if (not _is_excluded(req, excluded) and
+                        all(r.name != name for r in [*requests, *inferred]) and
+                        all(r.role != req.role for r in [*requests, *inferred])):
+                    inferred.append(req)
+    explicit_drums = any(r.role == "drums" for r in requests)
+    if "drums" in excluded:
+        drums = False
+        ev["drums"] = Evidence(False, tuple(w for w in excl_words), "explicit",
+                               "drums excluded")
+    elif explicit_drums:
+        drums = True
+        ev["drums"] = Evidence(True, next(r.words for r in requests if r.role == "drums"),
+                               "explicit", "")
+    elif alone:
+        drums = False
+        ev["drums"] = Evidence(False, tuple(scan.alone), "inferred",
+                               "only the named instruments play")
+    else:
+        drums = bool(sdef["drums"])
+        ev["drums"] = Evidence(drums, (), style_src,
+                               f"{style} {'has' if drums else 'has no'} drums by default")
+    if not alone:
+        have = [*requests, *inferred]
+        for role, name in sdef["ensemble"].items():
+            entry = lex.instruments[name]
+            req = InstrumentRequest(name, entry["program"], entry["drum"], role, (), "inferred")
+            if role == "drums" and not drums:
+                continue
+            if any(r.role == role for r in have) or any(r.name == name for r in have):
+                continue
+            if role == "percussion" and "percussion" in excluded:
+                continue
+            if _is_excluded(req, excluded):
+                continue
+            have.append(req)
+        inferred = have[len(requests):]
+    all_instr = tuple([*requests, *inferred])
+    ev["instruments"] = Evidence(
+        [f"{r.name} ({r.role})" for r in all_instr],
+        tuple(dict.fromkeys(w for r in requests for w in r.words)),
+        "explicit" if requests else (style_src if all_instr else "default"),
+        _instrument_note(requests, inferred, alone, style, scan.alone))
+
+    # -- energy and density -------------------------------------------------------------------
+    energy, e_words = float(sdef["energy"]), []
+    density, d_words = float(sdef["density"]), []
+    # Energy: halfway between the style's value and the moods' arousal (mapped to 0..1), plus
+    # the energy/context word nudges (capped at +-0.35), plus a small tempo nudge if no moods.
+    e_deltas: list[float] = []
+    d_deltas: list[float] = []
+    if moods:
+        target = (_mean([lex.moods[m]["arousal"] for m in moods]) + 1.0) / 2.0
+        energy = 0.5 * energy + 0.5 * target
+        e_words.extend(mood_words)
+    for f in live:
+        data = f.hit.data if isinstance(f.hit.data, dict) else {}
+        if f.hit.kind in ("energy", "context") and data.get("energy"):
+            e_deltas.append(data["energy"])
+            e_words.append(f.phrase)
+        if f.hit.kind in ("energy", "density", "context") and data.get("density"):
+            d_deltas.append(data["density"])
+            d_words.append(f.phrase)
+    if e_deltas:
+        energy += max(-0.35, min(0.35, _mean(e_deltas) * min(len(e_deltas), 2)))
+    if d_deltas:
+        density += max(-0.35, min(0.35, _mean(d_deltas) * min(len(d_deltas), 2)))
+    tc = tempo_class(bpm_value)
+    if not moods:
+        energy += {"slow": -0.05, "medium": 0.0, "fast": 0.05}[tc]
+    if alone:
+        density -= 0.15
+    energy, e_clamp = _clamp01(energy)
+    density, d_clamp = _clamp01(density)
+    e_note = f"from {style}'s {sdef['energy']}" + (", moved by the words" if e_words else "")
+    if e_clamp:
+        e_note += f"; clamped to {energy:g} (energy runs 0-1)"
+    d_note = f"from {style}'s {sdef['density']}" + (", moved by the words" if d_words else "")
+    if d_clamp:
+        d_note += f"; clamped to {density:g} (density runs 0-1)"
+    ev["energy"] = Evidence(energy, tuple(dict.fromkeys(e_words)),
+                            "inferred" if e_words else style_src, e_note)
+    ev["density"] = Evidence(density, tuple(dict.fromkeys(d_words)),
+                             "inferred" if d_words else style_src, d_note)
+
+    # -- structure and context ----------------------------------------------------------------
+    structure: list[str] = []
+    s_words: list[str] = []
+    for f in live:
+        if f.hit.kind == "structure":
+            if not structure or structure[-1] != f.hit.id:
+                structure.append(f.hit.id)
+            s_words.append(f.phrase)
+    ev["structure"] = Evidence(list(structure), tuple(dict.fromkeys(s_words)),
+                               "explicit" if structure else "default",
+                               "" if structure else "no sections named: the planner decides")
+    context = tuple(dict.fromkeys(f.hit.id for f in contexts))
+    ev["context"] = Evidence(list(context), tuple(dict.fromkeys(f.phrase for f in contexts)),
+                             "explicit" if context else "default",
+                             "" if context else "no place, era, skill or scene words")
+
+    spec = MusicSpec(
+        prompt=prompt, language=language, style=style, genres=genres, moods=moods,
+        bpm=bpm_value, key_tonic=tonic, mode=mode, meter=meter_value, duration=dur,
+        instruments=all_instr, excluded=tuple(excluded), drums=drums, energy=energy,
+        density=density, structure=tuple(structure), context=context, seed=seed_value,
+        evidence=ev)
+    log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style, bpm_value, spec.key_name)
+    return spec
+
+
+@cache
+def lex_mood_style() -> dict[str, str]:
+    return dict(lx._read("words.toml").get("mood_style", {}))
+
+
+def _neg_prefix(f: _Found) -> tuple[str, ...]:
+    neg = lx.load().function["negation"]
+    return tuple(t for t in f.before if t in neg)[-1:]
+
+
+def _with_note(e: Evidence, note: str) -> Evidence:
+    return Evidence(e.value, e.words, e.source, "; ".join(x for x in (e.note, note) if x))
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def _clamp01(x: float) -> tuple[float, bool]:
+    y = min(1.0, max(0.0, x))
+    return round(y, 3), y != x
+
+
+def _bpm_in_band(band: Sequence[float], sdef: dict[str, Any]) -> float:
+    """The point nearest the style's default tempo, inside the band and (if they overlap) the
+    style's range."""
+    lo, hi = float(band[0]), float(band[1])
+    s_lo, s_hi = float(sdef["tempo"][0]), float(sdef["tempo"][1])
+    if max(lo, s_lo) <= min(hi, s_hi):
+        lo, hi = max(lo, s_lo), min(hi, s_hi)
+    return float(round(min(hi, max(lo, float(sdef["bpm"])))))
+
+
+_MAJOR_KEYS = (0, 7, 2, 5, 9, 10, 4)  # C G D F A Bb E
+_MINOR_KEYS = (9, 4, 2, 7, 0, 11, 5)  # A E D G C B F
+
+
+def _default_tonic(style: str, mode: str) -> int:
+    pool = _MAJOR_KEYS if mode == "major" else _MINOR_KEYS
+    return pool[zlib.crc32(style.encode()) % len(pool)]
+
+
+def _key_label(tonic: int, mode: str) -> str:
+    from ..score.types import KeySignature
+
+    return KeySignature(0.0, tonic, mode).name
+
+
+def _is_excluded(req: InstrumentRequest, excluded: Sequence[str]) -> bool:
+    if not excluded:
+        return False
+    names = {req.name, req.role, req.family}
+    if req.is_drum:
+        names.add("drums" if req.role == "drums" else "percussion")
+    if req.role == "vocal":
+        names.add("vocal")
+    return bool(names & set(excluded))
+
+
+def _explicit_instruments(live: Sequence[_Found], lex: lx.Lexicon,
+                          extra: Iterable[str] | None) -> list[InstrumentRequest]:
+    fn = lex.function
+    role_words = [("lead", fn["role_lead"]), ("chords", fn["role_chords"]),
+                  ("pad", fn["role_pad"]), ("arp", fn["role_arp"]), ("bass", fn["role_bass"])]
+    found = [f for f in live if f.hit.kind == "instrument"]
+    order: list[str] = []
+    words: dict[str, list[str]] = {}
+    roles: dict[str, str] = {}
+    role_set: dict[str, bool] = {}
+    from ..gm import program_family
+
+    def family(name: str) -> str:
+        e = lex.instruments[name]
+        return "drums" if e["drum"] else program_family(e["program"])
+
+    for f in found:
+        name = f.hit.id
+        entry = f.hit.data
+        if entry.get("generic"):
+            same = next((n for n in order if family(n) == family(name) and n != name), None)
+            if same is not None:
+                words[same].append(f.phrase)
+                continue
+        else:
+            # A specific instrument absorbs a generic one of its family named earlier.
+            gen = next((n for n in order if lex.instruments[n].get("generic")
+                        and family(n) == family(name)), None)
+            if gen is not None:
+                idx = order.index(gen)
+                order[idx] = name
+                words[name] = words.pop(gen)
+                roles[name] = roles.pop(gen)
+                role_set[name] = role_set.pop(gen)
+                words[name].append(f.phrase)
+                continue
+        if name not in words:
+            order.append(name)
+            words[name] = []
+            roles[name] = entry["role"]
+            role_set[name] = False
+        words[name].append(f.phrase)
+        if not entry["drum"] and entry["role"] not in ("bass", "vocal", "percussion"):
+            nxt = f.after[:1]
+            last = f.phrase.split()[-1]
+            if len(f.phrase.split()) > 1 and last in fn["role_lead"]:
+                nxt = (last,)
+            for role, ws in role_words:
+                if nxt and nxt[0] in ws and role != "bass":
+                    roles[name] = role
+                    role_set[name] = True
+                    break
+            if not role_set[name] and f.before and f.before[-1] in ("lead", "solo"):
+                roles[name] = "lead"
+                role_set[name] = True
+    for raw in extra or ():
+        key = lx.phrase_key(str(raw))
+        hits = [h for h in lex.lookup(key) if h.kind == "instrument"] if key else []
+        if not hits:
+            raise ParameterError(f"instrument {raw!r} is not one tunecraft knows (try 'piano', "
+                                 "'violin', 'distorted guitar', 'synth pad')")
+        name = hits[0].id
+        if name not in words:
+            order.append(name)
+            words[name] = []
+            roles[name] = hits[0].data["role"]
+            role_set[name] = False
+        words[name].append(str(raw))
+    # One lead: later explicit leads play counter-melodies; a single melodic instrument leads.
+    leads = [n for n in order if roles[n] == "lead"]
+    for n in leads[1:]:
+        roles[n] = "counter"
+    melodic = [n for n in order if not lex.instruments[n]["drum"]
+               and roles[n] not in ("bass", "percussion", "vocal")]
+    if (not leads and len(melodic) == 1 and not role_set[melodic[0]]
+            and roles[melodic[0]] in ("chords", "harmony", "counter")):
+        roles[melodic[0]] = "lead"
+    out = []
+    for n in order:
+        e = lex.instruments[n]
+        out.append(InstrumentRequest(n, e["program"], e["drum"], roles[n],
+                                     tuple(dict.fromkeys(words[n])), "explicit"))
+    return out
+
+
+def _instrument_note(requests: Sequence[InstrumentRequest], inferred: Sequence[InstrumentRequest],
+                     alone: bool, style: str, alone_words: Sequence[str]) -> str:
+    parts = []
+    if not requests:
+        parts.append("no instruments named")
+    if alone:
+        parts.append(f"only the named instruments play ({', '.join(alone_words)})")
+    if inferred:
+        parts.append(f"added for {style}: " + ", ".join(f"{r.name} ({r.role})"
+                                                        for r in inferred))
+    return "; ".join(parts)
