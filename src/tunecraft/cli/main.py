@@ -59,6 +59,7 @@ def cli(verbose: int, quiet: bool) -> None:
       tunecraft render song.mid -o song.wav --stems
       tunecraft info song.mid
       tunecraft convert song.mid song.musicxml
+      tunecraft explain "laid-back lofi hip hop with rhodes, 85 bpm"
       tunecraft demo -o out/demo.wav
     """
     _setup_logging(verbose, quiet)
@@ -145,6 +146,28 @@ def convert(source: Path, destination: Path) -> None:
     from .. import api
 
     click.echo(f"wrote {api.convert(source, destination)}")
+
+
+@cli.command()
+@click.argument("prompt", nargs=-1, required=True)
+@click.option("--duration", type=float, help="Length in seconds (overrides the prompt).")
+@click.option("--bpm", type=float, help="Tempo in BPM (overrides the prompt).")
+@click.option("--key", help="Key, e.g. 'D minor' (overrides the prompt).")
+@click.option("--meter", help="Meter, e.g. 6/8 (overrides the prompt).")
+@click.option("--json", "as_json", is_flag=True, help="Print the spec as JSON.")
+def explain(prompt: tuple[str, ...], duration: float | None, bpm: float | None, key: str | None,
+            meter: str | None, as_json: bool) -> None:
+    """Show how a request is understood: every attribute and the words that set it."""
+    from ..understand import explain as _explain
+    from ..understand import parse
+
+    spec = parse(" ".join(prompt), duration=duration, bpm=bpm, key=key, meter=meter)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(_explain(spec))
 
 
 @cli.command()
