@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
+from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
+
 SCORE_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".json")
-AUDIO_OUT_EXTS = (".wav", ".flac", ".mp3", ".ogg")
-AUDIO_IN_EXTS = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff")
 
 
 def _ext(path: str | os.PathLike[str]) -> str:

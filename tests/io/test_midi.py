@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import mido
 import pytest
-from builders import band_score, track
 from hypothesis import HealthCheck, given, settings
-from strategies import scores
 
+from builders import band_score, track
+from strategies import scores
 from tunecraft.errors import InputFileError, OutputFileError
 from tunecraft.io.midi import read_midi, write_midi
 from tunecraft.score import KeySignature, Score, TempoChange, TimeSignature

@@ -225,7 +225,7 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                 try:
                     k = KeySignature.parse(msg.key)
                     keys[tick] = (k.tonic, k.mode)
-                except Exception:  # noqa: BLE001 - a strange key name is skipped, not fatal
+                except Exception:
                     log.debug("%s: skipping key signature %r", source, msg.key)
             elif kind == "marker" and msg.text.strip():
                 markers[tick] = msg.text.strip()
@@ -303,7 +303,7 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
         if stop_beat > beats(tick):
             try:
                 chords.append(Chord.parse(sym, beats(tick), stop_beat - beats(tick)))
-            except Exception:  # noqa: BLE001 - an unknown chord text is skipped, not fatal
+            except Exception:
                 log.debug("%s: skipping chord text %r", source, sym)
 
     meter_changes = changes(meters, lambda b, v: TimeSignature(b, v[0], v[1]), (4, 4))

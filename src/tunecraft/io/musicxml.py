@@ -73,13 +73,8 @@ def _frac(beats: float) -> Fraction:
 
 def _quantize(beats: Fraction, divisors: Sequence[int]) -> tuple[Fraction, int]:
     """The nearest grid point over all ``divisors`` (ties go to the first); and its divisor."""
-    best: tuple[Fraction, int] | None = None
-    for d in divisors:
-        q = Fraction(round(beats * d), d)
-        if best is None or abs(q - beats) < abs(best[0] - beats):
-            best = (q, d)
-    assert best is not None  # divisors is never empty (checked by the caller)
-    return best
+    candidates = [(Fraction(round(beats * d), d), d) for d in divisors]
+    return min(candidates, key=lambda qd: abs(qd[0] - beats))  # min keeps the first of ties
 
 
 def _ql(x: Fraction) -> float | Fraction:
@@ -138,6 +133,7 @@ def _instrument(track: Track) -> music21.instrument.Instrument:
     if track.is_drum:
         inst: Any = instrument.UnpitchedPercussion()
         inst.midiChannel = _DRUM_CHANNEL
+        inst.midiProgram = 0  # so that <midi-instrument> (and channel 10) is written and read
         inst.instrumentName = "Drum Kit"
     else:
         try:
@@ -174,14 +170,11 @@ def score_to_music21(score: Score, *,
     (see the module docstring); the Score itself is not changed.
     """
     from music21 import (
-        chord,
         expressions,
         metadata,
         meter,
-        note,
         stream,
         tempo,
-        tie,
     )
 
     divisors = tuple(int(d) for d in grid_divisors)
@@ -208,10 +201,14 @@ def score_to_music21(score: Score, *,
     def bar_of(beat: Fraction) -> int:
         return max(bisect.bisect_right(bar_starts, beat) - 1, 0)
 
-    # Score-wide marks: (bar index, offset in bar, object factory).
-    keys = [(bar_of(_frac(k.beat)), k) for k in score.key_signatures]
-    tempos = [(bar_of(_frac(t.beat)), t) for t in score.tempos]
-    sections = [(bar_of(_frac(s.start)), s) for s in score.sections]
+    # Score-wide marks by bar (changes at or after the end have nothing to mark).
+    keys = [(bar_of(_frac(k.beat)), k) for k in score.key_signatures if _frac(k.beat) < end]
+    tempos = [(bar_of(_frac(t.beat)), t) for t in score.tempos if _frac(t.beat) < end]
+    sections = [(bar_of(_frac(s.start)), s) for s in score.sections if _frac(s.start) < end]
+    key_cuts: dict[int, list[Fraction]] = {}
+    for b, k in keys:
+        if _frac(k.beat) > bar_starts[b]:
+            key_cuts.setdefault(b, []).append(_frac(k.beat))
 
     m21 = stream.Score()
     m21.metadata = metadata.Metadata()
@@ -226,6 +223,7 @@ def score_to_music21(score: Score, *,
         part.insert(0, inst)
 
         # Cut every voice's events at bar lines: segments[bar][voice] = [(start, end, event)].
+        # Key changes inside a bar cut notes too: MusicXML puts a key between notes only.
         segments: list[dict[int, list[tuple[Fraction, Fraction, _Event]]]] = [
             {} for _ in range(n_bars)]
         for vi, events in enumerate(voices):
@@ -233,42 +231,13 @@ def score_to_music21(score: Score, *,
                 b = bar_of(ev.start)
                 while b < n_bars and bar_starts[b] < ev.end:
                     s, e = max(ev.start, bar_starts[b]), min(ev.end, bar_ends[b])
+                    for cut in key_cuts.get(b, ()):
+                        if s < cut < e:
+                            segments[b].setdefault(vi, []).append((s, cut, ev))
+                            s = cut
                     if e > s:
                         segments[b].setdefault(vi, []).append((s, e, ev))
                     b += 1
-
-        def make_element(s: Fraction, e: Fraction, ev: _Event, flats_: bool) -> Any:
-            if len(ev.pitches) == 1:
-                el: Any = note.Note(_pitch_name(ev.pitches[0], flats_))
-            else:
-                el = chord.Chord([_pitch_name(p, flats_) for p in ev.pitches])
-            el.duration.quarterLength = _ql(e - s)
-            el.volume.velocity = ev.velocity
-            if ev.start < s and ev.end > e:
-                el.tie = tie.Tie("continue")
-            elif ev.start < s:
-                el.tie = tie.Tie("stop")
-            elif ev.end > e:
-                el.tie = tie.Tie("start")
-            if ev.lyric and ev.start == s:
-                el.lyric = ev.lyric
-            return el
-
-        def fill(container: Any, segs: list[tuple[Fraction, Fraction, _Event]], m0: Fraction,
-                 m1: Fraction, hide_rests: bool, flats_: bool) -> None:
-            cursor = m0
-            for s, e, ev in segs:
-                if s > cursor:
-                    r = note.Rest(quarterLength=_ql(s - cursor))
-                    r.style.hideObjectOnPrint = hide_rests
-                    container.coreInsert(_ql(cursor - m0), r)
-                container.coreInsert(_ql(s - m0), make_element(s, e, ev, flats_))
-                cursor = e
-            if cursor < m1:
-                r = note.Rest(quarterLength=_ql(m1 - cursor))
-                r.style.hideObjectOnPrint = hide_rests
-                container.coreInsert(_ql(cursor - m0), r)
-            container.coreElementsChanged()
 
         key_iter = iter(keys)
         next_key = next(key_iter, None)
@@ -280,35 +249,86 @@ def score_to_music21(score: Score, *,
             if b in meter_at_bar:
                 ts = meter_at_bar[b]
                 m.insert(0, meter.TimeSignature(f"{ts.numerator}/{ts.denominator}"))
+            marks: list[tuple[Fraction, Any]] = []
             while next_key is not None and next_key[0] == b:
                 k = next_key[1]
                 mk = _m21_key(k)
                 flats = mk.sharps < 0
                 if not track.is_drum:
-                    m.insert(_ql(_frac(k.beat) - m0), mk)
+                    marks.append((_frac(k.beat) - m0, mk))
                 next_key = next(key_iter, None)
             if ti == 0:
-                for bi, t in tempos:
-                    if bi == b:
-                        mm = tempo.MetronomeMark(number=round(t.bpm, 3), referent=1.0)
-                        m.insert(_ql(_frac(t.beat) - m0), mm)
-                for bi, sec in sections:
-                    if bi == b:
-                        m.insert(_ql(_frac(sec.start) - m0), expressions.RehearsalMark(sec.name))
+                marks += [(_frac(t.beat) - m0,
+                           tempo.MetronomeMark(number=round(t.bpm, 3), referent=1.0))
+                          for bi, t in tempos if bi == b]
+                marks += [(_frac(sec.start) - m0, expressions.RehearsalMark(sec.name))
+                          for bi, sec in sections if bi == b]
             present = sorted(segments[b])
+            spell_flats = flats and not track.is_drum
+            cuts = key_cuts.get(b, ())
             if len(present) <= 1:
-                fill(m, segments[b][present[0]] if present else [], m0, m1, False,
-                     flats and not track.is_drum)
+                _fill(m, segments[b][present[0]] if present else [], m0, m1, False, spell_flats,
+                     cuts)
+                first_voice = m
             else:
                 for k_, vi in enumerate(present):
-                    v = stream.Voice(id=str(k_ + 1))
-                    fill(v, segments[b][vi], m0, m1, k_ > 0, flats and not track.is_drum)
+                    v = stream.Voice(id=str(vi + 1))  # the same number in every bar
+                    _fill(v, segments[b][vi], m0, m1, k_ > 0, spell_flats, cuts)
                     m.insert(0, v)
+                first_voice = m.voices[0]
+            # Marks inside a bar go into its first voice: MusicXML writers and readers place
+            # measure-level marks badly in bars with several voices.
+            for off, obj in marks:
+                (m if off == 0 else first_voice).insert(_ql(off), obj)
             part.coreAppend(m)
         part.coreElementsChanged()
         _make_notation(part)
         m21.insert(0, part)
     return m21
+
+
+def _make_element(s: Fraction, e: Fraction, ev: _Event, flats_: bool) -> Any:
+    """The note or chord for the piece [s, e) of ``ev``, tied to its neighbours."""
+    from music21 import chord, note, tie
+
+    if len(ev.pitches) == 1:
+        el: Any = note.Note(_pitch_name(ev.pitches[0], flats_))
+    else:
+        el = chord.Chord([_pitch_name(p, flats_) for p in ev.pitches])
+    el.duration.quarterLength = _ql(e - s)
+    el.volume.velocity = ev.velocity
+    if ev.start < s and ev.end > e:
+        el.tie = tie.Tie("continue")
+    elif ev.start < s:
+        el.tie = tie.Tie("stop")
+    elif ev.end > e:
+        el.tie = tie.Tie("start")
+    if ev.lyric and ev.start == s:
+        el.lyric = ev.lyric
+    return el
+
+
+def _fill(container: Any, segs: list[tuple[Fraction, Fraction, _Event]], m0: Fraction,
+          m1: Fraction, hide_rests: bool, flats_: bool, cuts: Sequence[Fraction]) -> None:
+    """Fill a bar [m0, m1) of one voice with its note pieces and rests (cut at ``cuts``)."""
+    from music21 import note
+
+    def rest(a: Fraction, stop: Fraction) -> None:
+        for point in [*(c for c in cuts if a < c < stop), stop]:
+            r = note.Rest(quarterLength=_ql(point - a))
+            r.style.hideObjectOnPrint = hide_rests
+            container.coreInsert(_ql(a - m0), r)
+            a = point
+
+    cursor = m0
+    for s, e, ev in segs:
+        if s > cursor:
+            rest(cursor, s)
+        container.coreInsert(_ql(s - m0), _make_element(s, e, ev, flats_))
+        cursor = e
+    if cursor < m1:
+        rest(cursor, m1)
+    container.coreElementsChanged()
 
 
 def _pitch_name(midi: int, flats: bool) -> str:
@@ -323,12 +343,7 @@ def _make_notation(part: music21.stream.Part) -> None:
     from music21 import stream
     from music21.stream import makeNotation
 
-    for m in part.getElementsByClass(stream.Measure):
-        for container in [m, *m.voices]:
-            complex_ = [el for el in container.notesAndRests
-                        if el.duration.type in ("complex", "inexpressible")]
-            for el in complex_:
-                el.splitAtDurations()  # in place: replaces el in its site with tied pieces
+    part.splitAtDurations(recurse=True)  # in place: complex values become tied pieces
     part.makeAccidentals(inPlace=True)
     with contextlib.suppress(Exception):  # beams are cosmetic; never fail an export on them
         part.makeBeams(inPlace=True)
@@ -379,6 +394,8 @@ def write_musicxml(score: Score, path: str | os.PathLike[str], *,
     (``grid_divisors``, see the module docstring); the MIDI of the same score stays exact.
     """
     p = check_output(path, kinds=MUSICXML_WRITE_EXTS)
+    if not score.tracks:
+        raise OutputFileError(p, "the score has no tracks, so there is nothing to notate")
     try:
         data = music21_to_musicxml_bytes(score_to_music21(score, grid_divisors=grid_divisors))
     except ScoreError:
@@ -473,17 +490,14 @@ def _parse_music21(p: Path) -> music21.stream.Score:
         raise InputFileError(p, "not a compressed MusicXML file (.mxl files are zip archives)")
     if p.suffix.lower() != ".mxl":
         with p.open("rb") as f:
-            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not head.startswith(b"<"):
+            head = f.read(1 << 16)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = head.decode("utf-16", errors="ignore").encode("utf-8")
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
             raise InputFileError(p, "not a MusicXML file (it is not XML)")
-        if b"score-partwise" not in head and b"score-timewise" not in head:
-            # The root element is usually within the first few kB, after the DOCTYPE.
-            with p.open("rb") as f:
-                if b"<score-partwise" not in f.read(1 << 16) and True:
-                    f.seek(0)
-                    if b"<score-timewise" not in f.read(1 << 16):
-                        raise InputFileError(p, "not a MusicXML file (no <score-partwise> "
-                                                "or <score-timewise> element)")
+        if b"<score-partwise" not in head and b"<score-timewise" not in head:
+            raise InputFileError(p, "not a MusicXML file (no <score-partwise> or "
+                                    "<score-timewise> element)")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         obj = converter.parse(p, format="musicxml", forceSource=True)
@@ -499,7 +513,7 @@ def _parse_music21(p: Path) -> music21.stream.Score:
 
 def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>") -> Score:
     """Convert a parsed music21 Score to a Score (see :func:`read_musicxml`)."""
-    from music21 import clef, expressions, instrument, key, meter, note, stream
+    from music21 import clef, expressions, instrument, key, stream
 
     parts = list(m21.parts)
     if not parts:
@@ -602,8 +616,8 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
         program = min(max(int(program), 0), 127)
         first_clef = next(iter(pt.recurse().getElementsByClass(clef.Clef)), None)
         is_drum = bool(
-            inst is not None and (inst.midiChannel == _DRUM_CHANNEL
-                                  or isinstance(inst, instrument.UnpitchedPercussion))
+            (inst is not None and (inst.midiChannel == _DRUM_CHANNEL
+                                  or isinstance(inst, instrument.UnpitchedPercussion)))
             or isinstance(first_clef, clef.PercussionClef))
         name = (pt.partName or (inst.partName if inst is not None else None)
                 or (inst.instrumentName if inst is not None else None) or f"Part {pi + 1}")
@@ -613,25 +627,7 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
             name = f"{name} {used_names[name]}"
         else:
             used_names[name] = 1
-        stripped = pt.stripTies(inPlace=False)
-        notes: list[Note] = []
-        for el in stripped.recurse().notes:
-            ql = Fraction(el.duration.quarterLength).limit_denominator(TICKS_PER_BEAT)
-            if ql <= 0 or el.duration.isGrace:
-                continue
-            start = beat_of(el, stripped)
-            velocity = _velocity(el)
-            lyric = el.lyric or None
-            if isinstance(el, note.Unpitched):
-                pitches = [_unpitched_midi(el)]
-            elif el.isChord:
-                pitches = sorted({_chord_member_midi(c) for c in el.notes})
-            else:
-                pitches = [el.pitch.midi]
-            for i, midi in enumerate(pitches):
-                if 0 <= midi <= 127:
-                    notes.append(Note(midi, float(start), float(ql), velocity,
-                                      lyric if i == 0 else None))
+        notes = _part_notes(pt, shift)
         tracks.append(Track(name=name, notes=tuple(notes), program=program, is_drum=is_drum,
                             role=_guess_role(name, program, is_drum)))
 
@@ -649,28 +645,75 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
     end = base.next_bar_line(end) if end > 0 else 0.0
     starts = sorted(b for b in marks if b < end)
     sections = [Section(marks[b], float(b), float(e - b))
-                for b, e in zip(starts, [*starts[1:], Fraction(end)], strict=True) if e > b]
+                for b, e in zip(starts, [*starts[1:], Fraction(end)], strict=False) if e > b]
     return base.replace(sections=tuple(sections), length=end)
 
 
-def _velocity(el: Any) -> int:
-    v = getattr(el.volume, "velocity", None) if el.hasVolumeInformation() else None
+def _part_notes(part: Any, shift: Fraction) -> list[Note]:
+    """A part's notes with tied pieces merged, voice by voice.
+
+    music21's ``stripTies`` flattens the voices of a part first, so a tie whose pieces have
+    another voice's note between them stays split; this merges by pitch and exact end time.
+    """
+    from music21 import stream
+
+    pieces: list[tuple[Fraction, int, Fraction, str | None, int, str | None, Any]] = []
+    for el in part.recurse().notes:
+        ql = Fraction(el.duration.quarterLength).limit_denominator(TICKS_PER_BEAT)
+        if ql <= 0 or el.duration.isGrace:
+            continue
+        start = Fraction(el.getOffsetInHierarchy(part)).limit_denominator(TICKS_PER_BEAT)
+        # rawText keeps the syllable's hyphens ("Hel-", "-lo"), as they were written.
+        lyric = (el.lyrics[0].rawText or None) if el.lyrics else None
+        chord_tie = el.tie.type if el.tie is not None else None
+        site = el.activeSite
+        voice = site.id if isinstance(site, stream.Voice) else None
+        members = list(el.notes) if el.isChord else [el]
+        members.sort(key=_member_midi)
+        for i, m in enumerate(members):
+            tie_type = m.tie.type if m.tie is not None else chord_tie
+            pieces.append((start, _member_midi(m), ql, tie_type,
+                           _velocity(m, _velocity(el, 90)), lyric if i == 0 else None, voice))
+    pieces.sort(key=lambda x: (x[0], x[1]))
+    done: list[list[Any]] = []
+    open_: dict[int, list[list[Any]]] = {}  # pitch -> [start, end, velocity, lyric, pitch, voice]
+    for start, pitch, ql, tie_type, velocity, lyric, voice in pieces:
+        if tie_type in ("stop", "continue"):
+            waiting = [n for n in open_.get(pitch, ()) if n[1] == start]
+            match = next((n for n in waiting if n[5] == voice), waiting[0] if waiting else None)
+            if match is not None:
+                match[1] = start + ql
+                match[5] = voice
+                if tie_type == "stop":
+                    open_[pitch].remove(match)
+                    done.append(match)
+                continue
+        n = [start, start + ql, velocity, lyric, pitch, voice]
+        if tie_type in ("start", "continue"):
+            open_.setdefault(pitch, []).append(n)
+        else:
+            done.append(n)
+    for waiting in open_.values():
+        done.extend(waiting)
+    return [Note(n[4], float(n[0] + shift), float(n[1] - n[0]), n[2], n[3])
+            for n in done if 0 <= n[4] <= 127]
+
+
+def _velocity(el: Any, default: int) -> int:
+    v = el.volume.velocity if el.hasVolumeInformation() else None
     if v is None:
-        return 90
-    return min(max(int(round(v)), 1), 127)
+        return default
+    return min(max(round(v), 1), 127)
 
 
-def _unpitched_midi(el: Any) -> int:
-    inst = getattr(el, "storedInstrument", None)
-    perc = getattr(inst, "percMapPitch", None)
-    if perc is not None:
-        return int(perc)
-    return int(el.displayPitch().midi)
-
-
-def _chord_member_midi(n: Any) -> int:
+def _member_midi(n: Any) -> int:
+    """MIDI key of a note, or of an unpitched (percussion) note from its instrument or staff."""
     from music21 import note
 
     if isinstance(n, note.Unpitched):
-        return _unpitched_midi(n)
+        inst = getattr(n, "storedInstrument", None)
+        perc = getattr(inst, "percMapPitch", None)
+        if perc is not None:
+            return int(perc)
+        return int(n.displayPitch().midi)
     return int(n.pitch.midi)
