@@ -24,8 +24,10 @@ class Audio:
             raise ParameterError(f"audio must be [channels, frames], got shape {s.shape}")
         if not isinstance(self.sample_rate, int) or not 1000 <= self.sample_rate <= 384000:
             raise ParameterError(f"sample rate {self.sample_rate!r} is outside 1000-384000 Hz")
-        if s is self.samples or s.base is self.samples:
-            s = s.copy()
+        # The Audio takes ownership: the array is made read-only rather than copied, so large
+        # renders are not held twice. Callers hand over arrays they no longer write to.
+        if not s.flags.c_contiguous:
+            s = np.ascontiguousarray(s)
         s.setflags(write=False)
         object.__setattr__(self, "samples", s)
 

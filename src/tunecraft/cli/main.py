@@ -117,8 +117,13 @@ def _format_info(d: dict[str, Any]) -> str:
                 f"true peak {d['true_peak_dbtp']:.1f} dBTP")
     lines = [f"{d['file']}" + (f"  \"{d['title']}\"" if d.get("title") else "")]
     tempos = d.get("tempos", [])
-    tempo_txt = ", ".join(f"{t['bpm']:g} bpm at bar {t['bar']}" if i else f"{t['bpm']:g} bpm"
-                          for i, t in enumerate(tempos))
+    if len(tempos) > 4:
+        bpms = [t["bpm"] for t in tempos]
+        tempo_txt = (f"{bpms[0]:g} bpm ({len(tempos) - 1} tempo changes, "
+                     f"{min(bpms):g}-{max(bpms):g} bpm)")
+    else:
+        tempo_txt = ", ".join(f"{t['bpm']:g} bpm at bar {t['bar']}" if i else
+                              f"{t['bpm']:g} bpm" for i, t in enumerate(tempos))
     lines.append(f"  tempo     {tempo_txt}")
     lines.append("  key       " + ", ".join(k["name"] for k in d.get("keys", [])))
     lines.append("  meter     " + ", ".join(m["meter"] for m in d.get("meters", [])))
