@@ -20,6 +20,7 @@ demo: install
 	$(VENV)/bin/tunecraft demo -o out/demo.wav
 
 test: install-dev
+	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m pytest -q
 
 install: $(VENV)/.core-stamp

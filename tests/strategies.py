@@ -81,7 +81,7 @@ def scores(draw, *, max_tracks: int = 4, lyrics: bool = False):
     draft = Score(tracks=tuple(named), tempos=tuple(tempos), time_signatures=tuple(meters),
                   key_signatures=tuple(keys))
     bars = draft.bar_lines()
-    cuts = sorted(set(draw(st.lists(st.sampled_from(bars), max_size=4)) + [0.0])) if bars \
+    cuts = sorted(set([*draw(st.lists(st.sampled_from(bars), max_size=4)), 0.0])) if bars \
         else [0.0]
     names = ["intro", "verse 1", "chorus", "verse 2", "bridge", "outro"]
     length = float(draft.length or 0.0)

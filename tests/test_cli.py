@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from builders import band_score
 
+from builders import band_score
 from tunecraft.io.midi import write_midi
 from tunecraft.score import Score
 

@@ -60,11 +60,11 @@ __all__ = [
     *_LAZY,
 ]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .api import convert, info, load, render, save
-    from .audio import Audio
-    from .render import RenderOptions
-    from .score import (
+if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getattr__)
+    from .api import convert, info, load, render, save  # noqa: F401
+    from .audio import Audio  # noqa: F401
+    from .render import RenderOptions  # noqa: F401
+    from .score import (  # noqa: F401
         Chord,
         KeySignature,
         Note,

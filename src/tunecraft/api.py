@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputFileError, OutputFileError, ParameterError
+from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
+from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
 
 if TYPE_CHECKING:
     from .audio import Audio
@@ -28,9 +30,6 @@ if TYPE_CHECKING:
     from .score import Score
 
 log = logging.getLogger(__name__)
-
-from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
-from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
 
 SCORE_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".json")
 

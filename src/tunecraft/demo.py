@@ -92,7 +92,7 @@ def demo_score(chorale: str = DEFAULT_CHORALE, *, bpm: float = 76.0) -> Score:
     length = upbeat + math.ceil((end - upbeat) / bar - 1e-9) * bar
 
     # Phrases end at fermatas (and at the end); each becomes a section.
-    bounds = sorted(b for b in fermata_ends if 0 < b < end - 1e-6) + [length]
+    bounds = [*sorted(b for b in fermata_ends if 0 < b < end - 1e-06), length]
     sections, starts = [], [0.0, *bounds[:-1]]
     for i, (a, b) in enumerate(zip(starts, bounds, strict=True), 1):
         sections.append(Section(f"phrase {i}", a, b - a))
@@ -103,7 +103,7 @@ def demo_score(chorale: str = DEFAULT_CHORALE, *, bpm: float = 76.0) -> Score:
             if s.start <= t < s.end:
                 pos = (t - s.start) / s.length
                 lift = 6 if i == len(sections) - 1 else 0
-                return int(round(62 + lift + 24 * math.sin(math.pi * pos)))
+                return round(62 + lift + 24 * math.sin(math.pi * pos))
         return 70
 
     tracks = []

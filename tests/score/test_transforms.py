@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import scores
 
+from strategies import scores
 from tunecraft.errors import ScoreError
 from tunecraft.score import (
     Note,

@@ -9,6 +9,7 @@ trip through MIDI exactly. Seconds are derived from the tempo map.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -410,19 +411,19 @@ class Score:
             self.key_signatures, "key map", lambda a, b: (a.tonic, a.mode) == (b.tonic, b.mode)))
         # Meter changes fall on bar lines of the meter before them.
         ts = self.time_signatures
-        for prev, cur in zip(ts, ts[1:], strict=False):
+        for prev, cur in itertools.pairwise(ts):
             bars = (cur.beat - prev.beat) / prev.bar_beats
             if abs(bars - round(bars)) > 1e-6:
                 raise ScoreError(f"meter change to {cur} at beat {cur.beat:g} is not on a bar "
                                  f"line of {prev}")
         sections = tuple(sorted(self.sections, key=lambda s: s.start))
-        for a, b in zip(sections, sections[1:], strict=False):
+        for a, b in itertools.pairwise(sections):
             if b.start < a.end - _EPS:
                 raise ScoreError(f"sections {a.name!r} and {b.name!r} overlap "
                                  f"(beats {a.start:g}-{a.end:g} and {b.start:g}-{b.end:g})")
         set_(self, "sections", sections)
         chords = tuple(sorted(self.chords, key=lambda c: c.start))
-        for a, b in zip(chords, chords[1:], strict=False):
+        for a, b in itertools.pairwise(chords):
             if b.start < a.end - _EPS:
                 raise ScoreError(f"chords {a.symbol} and {b.symbol} overlap at beat {b.start:g}")
         set_(self, "chords", chords)
