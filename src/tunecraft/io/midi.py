@@ -156,8 +156,10 @@ def _open_midi(p: Path) -> Any:
     try:
         return mido.MidiFile(p, clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputFileError(p, f"not a valid MIDI file ({reason})") from None
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if isinstance(exc, EOFError) or not text:
+            text = "the file ends too early: truncated or damaged"
+        raise InputFileError(p, f"not a valid MIDI file ({text})") from None
 
 
 _INFERRED_ROLES = {"bass": "bass", "synth pad": "pad", "ensemble": "strings",
