@@ -103,7 +103,9 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, song):
                           "no such file")
     (tmp_path / "empty.mid").write_bytes(b"")
     _assert_clean_failure(run("render", str(tmp_path / "empty.mid"), "-o", str(out)), "empty")
-    (tmp_path / "bad.mid").write_bytes(b"MThd" + os.urandom(200))
+    # A header announcing two tracks, then a track chunk cut short.
+    (tmp_path / "bad.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x02\x01\xe0"
+                                       b"MTrk\x00\x00\x10\x00\x00\x90\x3c")
     _assert_clean_failure(run("render", str(tmp_path / "bad.mid"), "-o", str(out)),
                           "not a valid MIDI")
     (tmp_path / "song.xyz").write_text("x")
@@ -119,7 +121,7 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, song):
     _assert_clean_failure(run("render", str(song), "-o", str(blocker / "o.wav")), "afile")
     _assert_clean_failure(run("info", str(tmp_path / "bad.mid")), "not a valid MIDI")
     _assert_clean_failure(run("convert", str(song), str(tmp_path / "x.pdf")), "unknown")
-    (tmp_path / "bad.wav").write_bytes(b"RIFF" + os.urandom(300))
+    (tmp_path / "bad.wav").write_bytes(b"RIFF" + bytes(range(256)) * 2)
     _assert_clean_failure(run("convert", str(tmp_path / "bad.wav"), str(tmp_path / "x.mp3")),
                           "bad.wav")
     # Nothing half-written anywhere.
@@ -142,3 +144,14 @@ def test_explain_shows_values_and_the_words_behind_them():
                                   ("jazz", "--meter", "0/4"), ("jazz", "--duration", "-5")])
 def test_explain_refuses_impossible_requests(args):
     _assert_clean_failure(run("explain", *args), "")
+
+
+def test_stems_on_disk_sum_to_the_premaster(song, tmp_path):
+    from tunecraft import load
+    from tunecraft.render import RenderOptions, render_stems
+
+    out = tmp_path / "s.wav"
+    assert run("render", str(song), "-o", str(out), "--stems", "--backend", "sine").returncode == 0
+    stems = [sf.read(p, always_2d=True)[0] for p in sorted((tmp_path / "s-stems").glob("*.wav"))]
+    r = render_stems(load(song), options=RenderOptions(backend="sine"))
+    np.testing.assert_allclose(sum(stems).T, r.premaster.samples, atol=1e-5)

@@ -247,7 +247,7 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
             (work / "stems").mkdir()
             for i, (name, stem) in enumerate(rendered_stems.items(), 1):
                 fname = f"{i:02d}-{_safe_name(name)}.wav"
-                write_audio(stem, work / "stems" / fname)
+                write_audio(stem, work / "stems" / fname, subtype="FLOAT")  # exact sums
                 stem_names.append(fname)
         sidecar = dict(extra or {})
         if stem_names:

@@ -101,3 +101,14 @@ def test_bad_midi_inputs(tmp_path):
         read_midi(tmp_path / "silent.mid")
     with pytest.raises(OutputFileError, match="unknown MIDI file type"):
         write_midi(band_score(1), tmp_path / "x.wav")
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_midi(band_score(1), tmp_path / "perm.mid")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

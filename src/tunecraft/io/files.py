@@ -69,6 +69,19 @@ def check_output(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None 
     return p
 
 
+def _default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give: 0o666 less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Give a finished temporary file ordinary permissions and move it into place."""
+    os.chmod(tmp, _default_mode())  # mkstemp makes files private (0600)
+    os.replace(tmp, final)
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
@@ -81,7 +94,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, p)
+        _publish(tmp_path, p)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
@@ -102,7 +115,7 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
             tmps.append(Path(tmp))
         yield tmps
         for tmp, p in zip(tmps, paths, strict=True):
-            os.replace(tmp, p)
+            _publish(tmp, p)
     except BaseException:
         for tmp in tmps:
             with contextlib.suppress(OSError):
