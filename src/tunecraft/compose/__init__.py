@@ -1,0 +1,1 @@
+"""Composition: MusicSpec -> Score (form, harmony, melody, parts, humanisation)."""

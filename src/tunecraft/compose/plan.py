@@ -1,0 +1,333 @@
+"""The plan of a piece: its form (sections with bar counts) and its harmony (a chord timeline).
+
+:func:`make_plan` turns a :class:`~tunecraft.understand.MusicSpec` and a style into a
+:class:`Plan`. Everything the part writers need is in the plan: tempo, key, meter, the sections
+with their energy, and the chords. Sections of one kind share their progression, so a chorus is
+the same chorus every time; the final section ends on a cadence.
+
+Guarantees kept here: the bar count gives the requested duration within half a bar; the tempo,
+key and meter are exactly those of the spec.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..errors import ParameterError
+from ..score import Chord, KeySignature, TimeSignature
+from ..styles import Style, realize_progression
+from ..styles.model import SECTION_FALLBACKS
+
+log = logging.getLogger(__name__)
+
+# Section words a request may use -> the style's section types.
+STRUCTURE_WORDS = {
+    "intro": "intro", "verse": "verse", "pre-chorus": "pre_chorus", "pre_chorus": "pre_chorus",
+    "prechorus": "pre_chorus", "chorus": "chorus", "hook": "chorus", "refrain": "chorus",
+    "post-chorus": "post_chorus", "bridge": "bridge", "breakdown": "breakdown",
+    "build-up": "build", "buildup": "build", "build up": "build", "build": "build",
+    "drop": "drop", "solo": "solo", "interlude": "interlude", "outro": "outro",
+    "ending": "outro", "coda": "outro", "head": "head",
+}  # fmt: skip
+
+# When a piece is too short for the style's whole form, sections go in this order (first to go
+# first); a kind's later occurrences go before its first.
+_DROP_ORDER = ("post_chorus", "interlude", "solo", "breakdown", "pre_chorus", "bridge", "c",
+               "build", "head", "verse", "a", "b", "drop", "chorus", "intro", "outro")
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPlan:
+    """One section of the form. ``start`` in beats; ``energy`` 0..1 drives dynamics and density."""
+
+    name: str
+    kind: str
+    start: float
+    bars: int
+    bar_beats: float
+    energy: float
+    occurrence: int  # 0 for the first section of its kind
+    final: bool  # the last section of its kind
+
+    @property
+    def length(self) -> float:
+        return self.bars * self.bar_beats
+
+    @property
+    def end(self) -> float:
+        return self.start + self.length
+
+
+@dataclass(frozen=True, slots=True)
+class PartSpec:
+    """One instrument of the ensemble and how it plays.
+
+    ``role`` is a score role (lead, harmony, chords, bass, drums, percussion, pad, arp, counter,
+    strings, vocal); ``pattern``/``rhythm`` come from the style's instrument defaults (see
+    styles/FORMAT.md: comping pattern names and x/o/./-/_ hit grids); ``sections`` lists the
+    section kinds it plays in (None: all); ``low``/``high`` is its register (MIDI pitches).
+    ``source`` says whether the request named it ("explicit") or the style/request implied it.
+    """
+
+    name: str
+    role: str
+    program: int
+    is_drum: bool = False
+    low: int = 48
+    high: int = 84
+    pattern: str | None = None
+    rhythm: str | None = None
+    rhythm_steps_per_beat: int = 4
+    sections: tuple[str, ...] | None = None
+    volume: int = 100
+    pan: int = 64
+    source: str = "inferred"
+
+    def plays_in(self, kind: str) -> bool:
+        return self.sections is None or kind in self.sections
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Form, harmony and the fixed facts of a piece, shared by every part writer."""
+
+    style: Style
+    bpm: float
+    key: KeySignature
+    meter: TimeSignature
+    sections: tuple[SectionPlan, ...]
+    chords: tuple[Chord, ...]
+    seed: int
+    swing: float = 0.0
+    swing_unit: float = 0.5
+    progressions: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def bar_beats(self) -> float:
+        return self.meter.bar_beats
+
+    @property
+    def total_bars(self) -> int:
+        return sum(s.bars for s in self.sections)
+
+    @property
+    def length(self) -> float:
+        return self.total_bars * self.bar_beats
+
+    def chords_in(self, section: SectionPlan) -> tuple[Chord, ...]:
+        return tuple(c for c in self.chords if section.start - 1e-9 <= c.start < section.end)
+
+    def chord_at(self, beat: float) -> Chord:
+        for c in self.chords:
+            if c.start - 1e-9 <= beat < c.end:
+                return c
+        return self.chords[-1]
+
+    def rng(self, *parts: object) -> random.Random:
+        """A random generator for one purpose, stable for a seed whatever else is drawn."""
+        return random.Random(f"{self.seed}:" + ":".join(str(p) for p in parts))
+
+
+# ----------------------------------------------------------------------------------------------
+# Form
+
+
+def _normalise_structure(words: tuple[str, ...], style: Style) -> list[str]:
+    kinds = [STRUCTURE_WORDS.get(w.lower().strip(), None) for w in words]
+    return [k for k in kinds if k is not None]
+
+
+def _base_bars(kind: str, style: Style) -> int:
+    bars = style.form.bars
+    if kind in bars:
+        return int(bars[kind])
+    for alt in SECTION_FALLBACKS.get(kind, ()):
+        if alt in bars:
+            return int(bars[alt])
+    return int(bars.get("verse", 8))
+
+
+_CORE_KEEP = ("chorus", "drop", "a", "head", "verse", "b")  # the heart of a form, best first
+_EDGES = ("intro", "outro")
+
+
+def _phrase(bars: int) -> int:
+    """Round a bar budget down to whole four-bar phrases (or leave a short one as it is)."""
+    return bars if bars < 4 else bars - bars % 4
+
+
+def _fit_sequence(seq: list[str], base: dict[str, int], total: int) -> list[tuple[str, int]]:
+    """Sections in the style's order whose bar counts add up to exactly ``total``.
+
+    The intro and outro shrink for short pieces (about an eighth of the piece each, at least
+    two bars) and vanish below eight bars. The middle of the style's form is played in order,
+    cycling for long pieces, each section whole, while it fits. The heart of the form (the
+    chorus, the drop, the A strain) is always there and always last before the outro; a piece
+    too short for the form gets the sections that lead into it. Bars left over lengthen the
+    outro (up to four bars), then the last section.
+    """
+    middle = [k for k in seq if k not in _EDGES] or ["verse"]
+    keep = next((c for c in _CORE_KEEP if c in middle), middle[-1])
+    edge_cap = max(2, (total // 8) // 2 * 2)
+    intro = min(base.get("intro", 0), edge_cap) if "intro" in seq and total >= 8 else 0
+    outro = min(base.get("outro", 0), edge_cap) if "outro" in seq and total >= 8 else 0
+    budget = total - intro - outro
+    body: list[tuple[str, int]] = []
+    used = 0
+    i = 0
+    while True:
+        kind = middle[i % len(middle)]
+        bars = base[kind]
+        if used + bars > budget:
+            break
+        body.append((kind, bars))
+        used += bars
+        i += 1
+    # The form ends on its heart: drop trailing sections after the last keep-section.
+    while body and body[-1][0] != keep and any(k == keep for k, _ in body):
+        used -= body.pop()[1]
+    if not any(k == keep for k, _ in body):
+        keep_bars = min(base[keep], _phrase(budget)) or budget
+        room = budget - keep_bars
+        lead_in: list[tuple[str, int]] = []
+        before = middle[: middle.index(keep)] if keep in middle else []
+        for kind in reversed(before):
+            bars = min(base[kind], _phrase(room))
+            if bars < min(4, base[kind]) or bars > room:
+                break
+            lead_in.insert(0, (kind, bars))
+            room -= bars
+        body = [*lead_in, (keep, keep_bars)]
+        used = sum(b for _, b in body)
+    left = budget - used
+    # Room for one more whole chorus at the end of a long piece: repeat it.
+    if left >= base[keep] >= 4 and total >= 48:
+        body.append((keep, base[keep]))
+        left -= base[keep]
+    if left >= 4:  # one more (shortened) section of the form
+        kind = middle[i % len(middle)] if body and body[-1][0] != keep else keep
+        body.append((kind, _phrase(left)))
+        left -= _phrase(left)
+    if outro and left > 0:
+        add = min(left, 4)
+        outro += add
+        left -= add
+    if left > 0:
+        k, b = body[-1]
+        body[-1] = (k, b + left)
+    items = ([("intro", intro)] if intro else []) + body + ([("outro", outro)] if outro else [])
+    return [(k, b) for k, b in items if b > 0]
+
+
+def plan_form(style: Style, *, bars: int, bar_beats: float, energy: float,
+              structure: tuple[str, ...] = ()) -> tuple[SectionPlan, ...]:
+    """Sections with bar counts that add up to ``bars``.
+
+    ``structure`` (section words from the request, in order) replaces the style's form;
+    ``energy`` (0..1) shifts the style's per-section energy.
+    """
+    if bars < 1:
+        raise ParameterError("a piece needs at least one bar")
+    asked = _normalise_structure(structure, style)
+    seq = list(style.form.sequence)
+    if len(asked) >= 3:  # a whole form was asked for: play it
+        seq = asked
+    else:  # "with a drop", "with an intro": make sure the form has them
+        for kind in asked:
+            if kind not in seq:
+                at = len(seq) - 1 if seq and seq[-1] == "outro" else len(seq)
+                seq.insert(0 if kind == "intro" else at, kind)
+    base = {k: _base_bars(k, style) for k in seq}
+    if len(asked) >= 3:  # a requested form keeps every section it names, shortened as needed
+        items = [(k, base[k]) for k in seq]
+        total = sum(b for _, b in items)
+        if total != bars:
+            items = _fit_sequence(seq, base, bars) if total < bars else [
+                (k, max(1, round(b * bars / total))) for k, b in items]
+            diff = bars - sum(b for _, b in items)
+            k, b = items[-1]
+            items[-1] = (k, max(1, b + diff))
+    else:
+        items = _fit_sequence(seq, base, bars)
+    counts = Counter(k for k, _ in items)
+    seen: Counter[str] = Counter()
+    shift = energy - style.energy
+    out = []
+    start = 0.0
+    for i, (kind, n) in enumerate(items):
+        occ = seen[kind]
+        seen[kind] += 1
+        name = kind.replace("_", "-") + (f" {occ + 1}" if counts[kind] > 1 else "")
+        e = float(style.form.energy.get(kind, style.energy)) + 0.8 * shift
+        final = occ == counts[kind] - 1
+        if kind in ("chorus", "drop") and final and counts[kind] > 1:
+            e += 0.1  # the last chorus lifts
+        if i == len(items) - 1 and kind != "outro" and len(items) > 1:
+            e += 0.05
+        out.append(SectionPlan(name, kind, start, n, bar_beats, min(1.0, max(0.05, e)), occ,
+                               final))
+        start += n * bar_beats
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Harmony
+
+
+def _progression_chords(style: Style, kind: str, prog: tuple[str, ...], key: KeySignature,
+                        start: float, bars: int, bar_beats: float,
+                        cadence: tuple[str, ...] | None) -> list[Chord]:
+    per_bar = style.harmony.chords_per_bar(kind)
+    slot_beats = bar_beats / per_bar
+    slots_needed = max(1, round(bars * per_bar))
+    slots = [prog[i % len(prog)] for i in range(slots_needed)]
+    if cadence:
+        k = min(len(cadence), len(slots))
+        slots[-k:] = list(cadence[-k:])
+    chords = list(realize_progression(slots, key.tonic, key.mode, start, slot_beats,
+                                      merge_repeats=True))
+    # The last chord ends exactly at the section end (rounding of fractional slots).
+    end = start + bars * bar_beats
+    if chords and abs(chords[-1].end - end) > 1e-6:
+        last = chords[-1]
+        chords[-1] = Chord(last.start, max(end - last.start, 1 / 960), last.root, last.quality,
+                           last.bass)
+    return chords
+
+
+def plan_harmony(style: Style, sections: tuple[SectionPlan, ...], key: KeySignature,
+                 rng: random.Random) -> tuple[tuple[Chord, ...], dict[str, tuple[str, ...]]]:
+    """One progression per section kind (so repeats are real repeats), cadence at the end."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for kind in dict.fromkeys(s.kind for s in sections):
+        pool = style.progressions(kind, key.mode)
+        if not pool:
+            raise ParameterError(f"style {style.id!r} has no chord progressions for {kind}")
+        chosen[kind] = tuple(rng.choice(pool))
+    cadences = style.harmony.cadences.get(key.mode) or style.harmony.cadences.get("major") or ()
+    final_cadence = tuple(rng.choice(cadences)) if cadences else None
+    chords: list[Chord] = []
+    for i, s in enumerate(sections):
+        cadence = final_cadence if i == len(sections) - 1 else None
+        chords += _progression_chords(style, s.kind, chosen[s.kind], key, s.start, s.bars,
+                                      s.bar_beats, cadence)
+    return tuple(chords), chosen
+
+
+def make_plan(spec, style: Style, *, seed: int) -> Plan:  # noqa: ANN001 - MusicSpec, lazily
+    """Plan a piece for a request: form to the requested length, harmony from the style."""
+    num, den = spec.meter
+    meter = TimeSignature(0.0, int(num), int(den))
+    key = KeySignature(0.0, int(spec.key_tonic), spec.mode)
+    bar_seconds = meter.bar_beats * 60.0 / float(spec.bpm)
+    bars = max(1, round(float(spec.duration) / bar_seconds))
+    sections = plan_form(style, bars=bars, bar_beats=meter.bar_beats, energy=float(spec.energy),
+                         structure=tuple(spec.structure))
+    rng = random.Random(f"{seed}:harmony")
+    chords, chosen = plan_harmony(style, sections, key, rng)
+    return Plan(style=style, bpm=float(spec.bpm), key=key, meter=meter, sections=sections,
+                chords=chords, seed=seed, swing=style.swing, swing_unit=style.swing_unit,
+                progressions=chosen)
