@@ -374,3 +374,13 @@ def test_random_grid_scores_round_trip(tmp_path, seed):
     assert back.time_signatures == score.time_signatures
     assert back.tempos == score.tempos
     assert back.key_signatures == score.key_signatures
+
+
+def test_export_is_byte_identical_and_undated(tmp_path):
+    from builders import band_score
+
+    a, b = tmp_path / "a.musicxml", tmp_path / "b.musicxml"
+    write_musicxml(band_score(2), a)
+    write_musicxml(band_score(2), b)
+    assert a.read_bytes() == b.read_bytes()
+    assert b"encoding-date" not in a.read_bytes()

@@ -27,6 +27,7 @@ import bisect
 import contextlib
 import logging
 import os
+import re
 import threading
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -373,7 +374,16 @@ def music21_to_musicxml_bytes(m21: music21.stream.Score) -> bytes:
     exporter = m21ToXml.GeneralObjectExporter(m21)
     exporter.makeNotation = False
     with _no_music21_defaults():
-        return exporter.parse()
+        data = exporter.parse()
+    # Same score, same bytes: drop the export date music21 stamps into <encoding>, and number
+    # the random instrument ids it makes (uuid4 hex) in order of appearance.
+    data = re.sub(rb"\s*<encoding-date>[^<]*</encoding-date>", b"", data, count=1)
+    ids: dict[bytes, bytes] = {}
+
+    def stable(m: re.Match[bytes]) -> bytes:
+        return ids.setdefault(m.group(0), b"I%d" % (len(ids) + 1))
+
+    return re.sub(rb"\bI[0-9a-f]{32}\b", stable, data)
 
 
 _MXL_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
