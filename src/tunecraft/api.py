@@ -209,7 +209,7 @@ def _safe_name(name: str) -> str:
 def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = None,
          stems: bool = False, options: RenderOptions | None = None,
          backend: str | None = None, soundfont: str | os.PathLike[str] | None = None,
-         extra: Mapping[str, Any] | None = None) -> Bundle:
+         extra: Mapping[str, Any] | None = None, rendered: Rendered | None = None) -> Bundle:
     """Write the bundle for a score: audio, MIDI, MusicXML and JSON side by side.
 
     ``path`` names the audio file (.wav, .flac, .mp3 or .ogg). The score is rendered unless
@@ -227,7 +227,10 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
         check_output(p)
     rendered_stems: dict[str, Audio] = {}
     backend_name = None
-    if audio is None:
+    if rendered is not None:  # already rendered (generate)
+        audio, backend_name = rendered.mix, rendered.backend or None
+        rendered_stems = dict(rendered.stems) if stems else {}
+    elif audio is None:
         r = render_stems(score, options=options, backend=backend, soundfont=soundfont)
         audio, backend_name = r.mix, r.backend
         rendered_stems = dict(r.stems) if stems else {}
@@ -320,3 +323,131 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
         check_output(dst)
         return Path(write_audio(render(score, options=options), dst))
     return save_score(score, dst)
+
+
+# ----------------------------------------------------------------------------------------------
+# Text to music
+
+
+@dataclass(frozen=True)
+class Result:
+    """What :func:`generate` made: the request as understood, the score, the audio, the report."""
+
+    spec: Any  # tunecraft.understand.MusicSpec
+    score: Score
+    audio: Audio | None
+    seed: int
+    report: Any = None  # tunecraft.evaluate.AdherenceReport
+    stems: Mapping[str, Audio] = field(default_factory=dict)
+    backend: str | None = None
+    attempts: int = 1
+
+    def sidecar(self) -> dict[str, Any]:
+        """The extra JSON keys of the bundle: the request, the seed, the self-check."""
+        from .understand import explain
+
+        data: dict[str, Any] = {
+            "request": {"prompt": self.spec.prompt, "seed": self.seed},
+            "spec": self.spec.to_dict(),
+            "explanation": explain(self.spec).splitlines(),
+            "sections": [{"name": s.name, "start_beat": s.start, "bars": round(
+                s.length / self.score.time_signature_at(s.start).bar_beats, 3),
+                "start_seconds": round(self.score.seconds_at(s.start), 4)}
+                for s in self.score.sections],
+        }
+        if self.report is not None:
+            data["adherence"] = self.report.to_dict()
+        return data
+
+    def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Bundle:
+        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json."""
+        if stems and not self.stems:
+            raise ParameterError("this result was rendered without stems; generate with "
+                                 "stems=True")
+        if self.audio is None:
+            raise ParameterError("this result was not rendered; generate with render=True")
+        return _save_rendered(self.score, path, audio=self.audio,
+                              stems=dict(self.stems) if stems else {},
+                              backend=self.backend, extra=self.sidecar())
+
+
+def _save_rendered(score: Score, path: str | os.PathLike[str], *, audio: Audio,
+                   stems: Mapping[str, Audio], backend: str | None,
+                   extra: Mapping[str, Any]) -> Bundle:
+    from .render import Rendered
+
+    rendered = Rendered(mix=audio, premaster=audio, stems=dict(stems), backend=backend or "")
+    return save(score, path, rendered=rendered, stems=bool(stems), extra=extra)
+
+
+def generate(prompt: str, *, duration: float | None = None, seed: int | None = None,
+             bpm: float | None = None, key: str | None = None, meter: str | None = None,
+             instruments: list[str] | tuple[str, ...] | None = None, render: bool = True,
+             stems: bool = False, options: RenderOptions | None = None,
+             check_audio: bool = False, max_attempts: int = 3,
+             progress: Any = None) -> Result:
+    """Compose and render music for a request in words (English, Spanish or Portuguese).
+
+    Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
+    prompt and are honoured exactly. ``seed`` makes the result repeatable (a fresh one is drawn
+    and recorded when omitted). The score is checked against the request
+    (:func:`tunecraft.evaluate.adherence`); when a hard guarantee fails, it is composed again
+    with the next seed, up to ``max_attempts`` times. ``check_audio`` adds an independent tempo
+    estimate of the rendered audio (librosa; slower). ``progress(stage, fraction)`` is called as
+    the work advances.
+    """
+    import secrets
+
+    from .compose import compose
+    from .evaluate import adherence
+    from .understand import parse
+
+    def step(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    if not isinstance(seed, int) or seed < 0:
+        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    step("understanding", 0.0)
+    spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
+                 instruments=list(instruments) if instruments else None, seed=seed)
+    step("composing", 0.1)
+    score = compose(spec, seed=seed)
+    report = adherence(spec, score)
+    attempts = 1
+    while not report.passed and attempts < max_attempts:
+        log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
+                    "; ".join(c.name for c in report.failures))
+        score = compose(spec, seed=seed + attempts)
+        report = adherence(spec, score)
+        attempts += 1
+    if not report.passed:
+        log.warning("the result still breaks: %s", "; ".join(
+            f"{c.name} (expected {c.expected}, got {c.measured})" for c in report.failures))
+    if not render:
+        return Result(spec=spec, score=score, audio=None, seed=seed, report=report,
+                      attempts=attempts)
+    step("rendering", 0.3)
+    rendered = render_stems(score, options=_style_options(spec, options))
+    if check_audio:
+        step("checking", 0.9)
+        report = adherence(spec, score, rendered.mix, audio_tempo=True)
+    step("done", 1.0)
+    return Result(spec=spec, score=score, audio=rendered.mix, seed=seed, report=report,
+                  stems=dict(rendered.stems) if stems else {}, backend=rendered.backend,
+                  attempts=attempts)
+
+
+def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
+    """Render options with the style's reverb unless the caller chose."""
+    from dataclasses import replace
+
+    from .render import RenderOptions
+    from .styles import load_style
+
+    if options is not None:
+        return options
+    style = load_style(spec.style)
+    return replace(RenderOptions(), reverb=max(0.0, min(1.0, float(style.mix.reverb))))

@@ -56,6 +56,7 @@ def cli(verbose: int, quiet: bool) -> None:
 
     \b
     Examples:
+      tunecraft generate "upbeat bossa nova with flute, 45 seconds" -o out/bossa.wav
       tunecraft render song.mid -o song.wav --stems
       tunecraft info song.mid
       tunecraft convert song.mid song.musicxml
@@ -151,6 +152,81 @@ def convert(source: Path, destination: Path) -> None:
     from .. import api
 
     click.echo(f"wrote {api.convert(source, destination)}")
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    return (t[:limit].rstrip("-") or "music")
+
+
+@cli.command()
+@click.argument("prompt", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write (.wav, .flac, .mp3, .ogg); .mid, .musicxml and .json "
+                   "are written beside it. Default: out/<prompt>-<seed>.wav")
+@click.option("--duration", type=float, help="Length in seconds (default 30, or as the "
+                                             "prompt says).")
+@click.option("--seed", type=click.IntRange(min=0), help="Same prompt + same seed = same files.")
+@click.option("--bpm", type=float, help="Tempo in BPM (overrides the prompt).")
+@click.option("--key", help="Key, e.g. 'D minor' (overrides the prompt).")
+@click.option("--meter", help="Meter, e.g. 6/8 (overrides the prompt).")
+@click.option("--instruments", "instruments", multiple=True,
+              help="Instruments to use (repeat or separate with commas).")
+@click.option("--stems", is_flag=True, help="Also write one WAV per track in OUTPUT-stems/.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@click.option("--check-audio", is_flag=True,
+              help="Also measure the tempo of the rendered audio (librosa; slower).")
+@click.option("--quiet", "quiet_cmd", is_flag=True, help="No progress bar, no file list.")
+def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
+             seed: int | None, bpm: float | None, key: str | None, meter: str | None,
+             instruments: tuple[str, ...], stems: bool, backend: str, check_audio: bool,
+             quiet_cmd: bool) -> None:
+    """Compose music from a description in words (English, Spanish or Portuguese)."""
+    import secrets
+
+    from .. import api
+    from ..render import RenderOptions
+
+    text = " ".join(prompt)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    out = output or Path("out") / f"{_slug(text)}-{seed}.wav"
+    api.bundle_paths(out)  # a bad extension fails before any work
+    names = [n.strip() for item in instruments for n in item.split(",") if n.strip()]
+    show = not quiet_cmd and sys.stderr.isatty()
+    options = None if backend == "auto" else RenderOptions(backend=backend)
+    if show:
+        with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
+                               show_eta=False) as bar:
+            done = [0]
+
+            def progress(stage: str, fraction: float) -> None:
+                bar.label = f"{stage:<13}"
+                target = int(fraction * 100)
+                bar.update(max(0, target - done[0]))
+                done[0] = max(done[0], target)
+
+            result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
+                                  meter=meter, instruments=names or None, stems=stems,
+                                  options=options, check_audio=check_audio, progress=progress)
+    else:
+        result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
+                              meter=meter, instruments=names or None, stems=stems,
+                              options=options, check_audio=check_audio)
+    bundle = result.save(out, stems=stems)
+    if not quiet_cmd:
+        spec = result.spec
+        click.echo(f"{spec.style.replace('_', ' ')}, {spec.bpm:g} bpm, {result.score.key.name}, "
+                   f"{spec.meter[0]}/{spec.meter[1]}, {result.score.duration_seconds:.1f} s, "
+                   f"seed {result.seed}")
+        _say_bundle(bundle)
+        if result.report is not None and not result.report.passed:
+            click.echo("warning: " + "; ".join(c.name for c in result.report.failures),
+                       err=True)
 
 
 @cli.command()

@@ -1,1 +1,101 @@
-"""Composition: MusicSpec -> Score (form, harmony, melody, parts, humanisation)."""
+"""Composition: a request (:class:`~tunecraft.understand.MusicSpec`) becomes a Score.
+
+The steps, each in its own module:
+
+1. ``plan``: the form (sections whose bars add up to the requested length) and the harmony
+   (one progression per section kind, so choruses repeat; a cadence at the end);
+2. ``ensemble``: the instruments, their roles, registers, patterns, levels and pans;
+3. ``melody``: the tune, from motifs that return and develop over the chords;
+4. ``parts``: comping, pads, arpeggios, bass lines, grooves with fills and crashes,
+   counter-lines; then ``humanize`` (timing and velocity, deterministic per seed).
+
+Guarantees: exactly the requested tempo, key and meter; the length within one bar of the
+request; every requested instrument present and every excluded one absent; the same request and
+seed give the same score.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..score import KeySignature, Note, Score, Section, TempoChange, Track
+from .ensemble import build_ensemble
+from .plan import PartSpec, Plan, SectionPlan, make_plan
+
+if TYPE_CHECKING:
+    from ..styles import Style
+    from ..understand import MusicSpec
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PartSpec", "Plan", "SectionPlan", "build_ensemble", "compose", "make_plan"]
+
+_SCORE_ROLES = {"chords": "chords", "harmony": "harmony", "lead": "lead", "vocal": "vocal",
+                "bass": "bass", "drums": "drums", "percussion": "percussion", "pad": "pad",
+                "arp": "arp", "counter": "counter", "strings": "strings"}  # fmt: skip
+
+
+def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
+    """Timpani and the like: the chord root on each section's downbeat, louder and on every
+    bar in high-energy sections, and a roll into the big sections (chorus, drop, finale)."""
+    notes: list[Note] = []
+    bar = plan.bar_beats
+
+    def root_in_range(beat: float) -> int:
+        pc = plan.chord_at(beat).root
+        p = part.low + (pc - part.low) % 12
+        return p if p <= part.high else p - 12
+
+    for i, s in enumerate(plan.sections):
+        if not part.plays_in(s.kind):
+            continue
+        every = s.energy >= 0.75
+        for b in range(s.bars if every else 1):
+            t = s.start + b * bar
+            vel = int(min(120, 70 + 45 * s.energy))
+            notes.append(Note(root_in_range(t), t, min(bar, 2.0), vel))
+        nxt = plan.sections[i + 1] if i + 1 < len(plan.sections) else None
+        if nxt is not None and (nxt.kind in ("chorus", "drop") or nxt.energy > s.energy + 0.2):
+            start = nxt.start - min(bar, 2.0)
+            steps = int(round((nxt.start - start) / 0.125))
+            pitch = root_in_range(nxt.start)
+            for k in range(steps):
+                vel = int(50 + 60 * k / max(steps - 1, 1))
+                notes.append(Note(pitch, start + k * 0.125, 0.125, vel))
+    notes = [n for n in notes if n.start < plan.length]
+    return tuple(sorted(notes, key=lambda n: (n.start, n.pitch)))
+
+
+def compose(spec: MusicSpec, *, seed: int, style: Style | None = None) -> Score:
+    """Write the score for a request. Deterministic for a seed."""
+    from ..styles import load_style
+    from .melody import write_melody
+    from .parts import humanize, write_part
+
+    style = style or load_style(spec.style)
+    plan = make_plan(spec, style, seed=seed)
+    parts = build_ensemble(spec, style, plan)
+    lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
+    melody: tuple[Note, ...] = write_melody(plan, lead) if lead is not None else ()
+    tracks: list[Track] = []
+    for part in parts:
+        if part is lead:
+            notes = melody
+        elif part.role == "percussion" and not part.is_drum:
+            notes = _pitched_percussion(plan, part)
+        else:
+            notes = write_part(plan, part, melody=melody)
+        notes = humanize(tuple(notes), plan, part)
+        if not notes:
+            log.debug("part %s has no notes in this form", part.name)
+        tracks.append(Track(name=part.name, notes=tuple(notes),
+                            program=0 if part.is_drum else part.program, is_drum=part.is_drum,
+                            role=_SCORE_ROLES.get(part.role, "harmony"), volume=part.volume,
+                            pan=part.pan))
+    sections = tuple(Section(s.name, s.start, s.length) for s in plan.sections)
+    title = f"{style.name} in {plan.key.name}"
+    return Score(tracks=tuple(tracks), tempos=(TempoChange(0.0, plan.bpm),),
+                 time_signatures=(plan.meter,),
+                 key_signatures=(KeySignature(0.0, plan.key.tonic, plan.key.mode),),
+                 sections=sections, chords=plan.chords, title=title, length=plan.length)

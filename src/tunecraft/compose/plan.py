@@ -222,6 +222,27 @@ def _fit_sequence(seq: list[str], base: dict[str, int], total: int) -> list[tupl
     return [(k, b) for k, b in items if b > 0]
 
 
+def _scale_bars(items: list[tuple[str, int]], total: int) -> list[tuple[str, int]]:
+    """Stretch or squeeze a form to ``total`` bars, keeping every section and its order.
+
+    Bar counts stay proportional (largest remainders first); sections shorter than one bar
+    are dropped from the end only when there are more sections than bars.
+    """
+    items = items[:total] if len(items) > total else items
+    weight = sum(b for _, b in items)
+    exact = [b * total / weight for _, b in items]
+    bars = [max(1, int(x)) for x in exact]
+    order = sorted(range(len(items)), key=lambda i: exact[i] - int(exact[i]), reverse=True)
+    i = 0
+    while sum(bars) < total:
+        bars[order[i % len(order)]] += 1
+        i += 1
+    while sum(bars) > total:
+        j = max(range(len(bars)), key=lambda k: bars[k])
+        bars[j] -= 1
+    return [(k, b) for (k, _), b in zip(items, bars, strict=True)]
+
+
 def plan_form(style: Style, *, bars: int, bar_beats: float, energy: float,
               structure: tuple[str, ...] = ()) -> tuple[SectionPlan, ...]:
     """Sections with bar counts that add up to ``bars``.
@@ -242,14 +263,7 @@ def plan_form(style: Style, *, bars: int, bar_beats: float, energy: float,
                 seq.insert(0 if kind == "intro" else at, kind)
     base = {k: _base_bars(k, style) for k in seq}
     if len(asked) >= 3:  # a requested form keeps every section it names, shortened as needed
-        items = [(k, base[k]) for k in seq]
-        total = sum(b for _, b in items)
-        if total != bars:
-            items = _fit_sequence(seq, base, bars) if total < bars else [
-                (k, max(1, round(b * bars / total))) for k, b in items]
-            diff = bars - sum(b for _, b in items)
-            k, b = items[-1]
-            items[-1] = (k, max(1, b + diff))
+        items = _scale_bars([(k, base[k]) for k in seq], bars)
     else:
         items = _fit_sequence(seq, base, bars)
     counts = Counter(k for k, _ in items)
@@ -308,7 +322,11 @@ def plan_harmony(style: Style, sections: tuple[SectionPlan, ...], key: KeySignat
             raise ParameterError(f"style {style.id!r} has no chord progressions for {kind}")
         chosen[kind] = tuple(rng.choice(pool))
     cadences = style.harmony.cadences.get(key.mode) or style.harmony.cadences.get("major") or ()
-    final_cadence = tuple(rng.choice(cadences)) if cadences else None
+    # The piece ends at home: only cadences that land on the tonic (no deceptive endings).
+    closing = [c for c in cadences
+               if realize_progression(c[-1:], key.tonic, key.mode)[-1].root == key.tonic]
+    final_cadence = tuple(rng.choice(closing)) if closing else (
+        ("V", "I") if key.mode == "major" else ("V", "i"))
     chords: list[Chord] = []
     for i, s in enumerate(sections):
         cadence = final_cadence if i == len(sections) - 1 else None

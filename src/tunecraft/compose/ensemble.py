@@ -1,0 +1,137 @@
+"""The ensemble: which instruments play, in which role, register, pattern, level and pan.
+
+The request (``MusicSpec.instruments``) says which instruments play and in what role; the
+style gives each role its register, comping pattern, rhythm, the sections it plays in and its
+place in the mix. An instrument the request names plays in every section (so it is always
+heard); one the style implies keeps the style's sections when the piece has them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from ..gm import program_family, program_name
+from ..styles import Style
+from .plan import PartSpec, Plan
+
+log = logging.getLogger(__name__)
+
+# Score roles for the roles a request can carry.
+_ROLE_MAP = {"chords": "chords", "harmony": "harmony", "lead": "lead", "vocal": "vocal",
+             "bass": "bass", "drums": "drums", "percussion": "percussion", "pad": "pad",
+             "arp": "arp", "counter": "counter", "strings": "strings"}  # fmt: skip
+
+# Which style instrument to borrow settings from, per role.
+_STYLE_ROLE = {"chords": "harmony", "vocal": "lead", "strings": "strings", "counter": "counter",
+               "percussion": "percussion"}  # fmt: skip
+
+# Comfortable registers by General MIDI family when the style has nothing for the role.
+_FAMILY_RANGE = {
+    "piano": (48, 84), "chromatic percussion": (60, 96), "organ": (48, 84),
+    "guitar": (52, 81), "bass": (28, 55), "strings": (48, 88), "ensemble": (48, 84),
+    "brass": (52, 82), "reed": (50, 84), "pipe": (60, 96), "synth lead": (60, 88),
+    "synth pad": (48, 79), "synth effects": (48, 84), "ethnic": (52, 84),
+    "percussive": (36, 72), "sound effects": (48, 84),
+}  # fmt: skip
+_PER_PROGRAM_RANGE = {
+    40: (55, 93), 41: (48, 84), 42: (36, 72), 43: (28, 55), 32: (28, 55), 47: (40, 55),
+    52: (53, 79), 53: (53, 79), 56: (55, 82), 57: (40, 72), 58: (28, 58), 60: (41, 77),
+    65: (49, 81), 66: (44, 76), 67: (36, 69), 68: (58, 91), 70: (34, 72), 71: (50, 89),
+    73: (60, 96), 72: (74, 102), 74: (60, 96), 104: (48, 77), 105: (48, 79),
+}  # fmt: skip
+# Instruments that can carry their own accompaniment (a solo piano plays both hands).
+_POLYPHONIC = {"piano", "organ", "guitar", "chromatic percussion", "synth pad", "ensemble"}
+
+_MELODIC = ("lead", "vocal")
+
+
+def _register(program: int, role: str, style_low: int | None, style_high: int | None,
+              style_program: int | None) -> tuple[int, int]:
+    if style_low is not None and style_high is not None and style_program == program:
+        return style_low, style_high
+    low, high = _PER_PROGRAM_RANGE.get(program, _FAMILY_RANGE[program_family(program)])
+    if role == "bass" and program_family(program) != "bass":
+        return max(low - 12, 24), min(high - 12, 64)  # a cello or tuba carrying the bass
+    if role in ("chords", "harmony", "pad", "strings") and high - low > 30:
+        return max(low, 45), min(high, 81)
+    if style_low is not None and style_high is not None:  # borrow the style's range where
+        lo, hi = max(low, style_low - 5), min(high, style_high + 5)  # the instrument allows
+        if hi - lo >= 12:
+            return lo, hi
+    return low, high
+
+
+def _display_name(name: str, program: int, is_drum: bool) -> str:
+    if is_drum:
+        return name.title() if name else "Drums"
+    return name.title() if name else program_name(program)
+
+
+def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:  # noqa: ANN001
+    """The parts of the piece, in score order: melody first, then harmony, bass, drums."""
+    kinds = {s.kind for s in plan.sections}
+    parts: list[PartSpec] = []
+    names: set[str] = set()
+    has_lead = False
+    for req in spec.instruments:
+        if req.is_drum and not spec.drums:
+            continue
+        role = _ROLE_MAP.get(req.role, "harmony")
+        if req.is_drum and role not in ("drums", "percussion"):
+            role = "percussion"
+        if role in _MELODIC:
+            if has_lead:
+                # A second melody instrument answers the first; a choir with a lead sings pads.
+                role = "pad" if role == "vocal" else "counter"
+            has_lead = has_lead or role in _MELODIC
+        default = style.instrument(_STYLE_ROLE.get(role, role)) or style.instrument(role)
+        low, high = _register(req.program, role, getattr(default, "low", None),
+                              getattr(default, "high", None), getattr(default, "program", None))
+        sections = getattr(default, "sections", None)
+        if req.source == "explicit" or sections is None or not (set(sections) & kinds):
+            sections = None
+        name = _display_name(req.name, req.program, req.is_drum)
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base} {n}", n + 1
+        names.add(name)
+        levels, pans = style.mix.levels, style.mix.pan
+        pattern = getattr(default, "pattern", None)
+        rhythm = getattr(default, "rhythm", None)
+        parts.append(PartSpec(
+            name=name, role=role, program=req.program, is_drum=req.is_drum, low=low, high=high,
+            pattern=pattern, rhythm=rhythm,
+            rhythm_steps_per_beat=getattr(default, "rhythm_steps_per_beat", 4),
+            sections=tuple(sections) if sections else None,
+            volume=int(levels.get(role, levels.get(_STYLE_ROLE.get(role, role), 100))),
+            pan=int(pans.get(role, pans.get(_STYLE_ROLE.get(role, role), 64))),
+            source=req.source))
+    if not has_lead:
+        parts = _promote_lead(parts)
+    order = {"lead": 0, "vocal": 0, "counter": 1, "arp": 2, "chords": 3, "harmony": 3,
+             "strings": 4, "pad": 5, "bass": 6, "percussion": 7, "drums": 8}
+    return tuple(sorted(parts, key=lambda p: order.get(p.role, 5)))
+
+
+def _promote_lead(parts: list[PartSpec]) -> list[PartSpec]:
+    """No melody instrument was asked for: the first pitched part sings the tune.
+
+    A polyphonic instrument (piano, guitar, organ...) alone keeps its accompaniment as a
+    second part of the same instrument, as a pianist plays both hands.
+    """
+    pitched = [p for p in parts if not p.is_drum and p.role not in ("bass",)]
+    if not pitched:
+        return parts
+    first = pitched[0]
+    lead = replace(first, role="lead", sections=None)
+    out = [lead if p is first else p for p in parts]
+    others = [p for p in out if not p.is_drum and p is not lead and p.role != "bass"]
+    if not others and program_family(first.program) in _POLYPHONIC:
+        accomp = replace(first, name=f"{first.name} (accompaniment)", role="chords",
+                         low=max(first.low - 12, 36), high=min(first.high, 76),
+                         pattern=first.pattern or "arpeggio_up", sections=None,
+                         volume=max(first.volume - 15, 40))
+        lead = replace(lead, name=f"{first.name} (melody)", low=max(first.low, 55))
+        out = [lead if p.role == "lead" else p for p in out] + [accomp]
+    return out
