@@ -248,9 +248,12 @@ def voice_chord(chord: Chord, low: int, high: int, *,
                     candidates.append(tuple(notes))
                 b += 12
     if not candidates:  # a wide chord in a narrow register: drop the top note and retry
-        smaller = Chord(chord.start, chord.duration, chord.root,
-                        {"9": "7", "maj9": "maj7", "m9": "m7", "add9": "", "madd9": "m"}.get(
-                            chord.quality, ""), chord.bass)
+        quality = {"9": "7", "maj9": "maj7", "m9": "m7", "add9": "", "madd9": "m"}.get(
+            chord.quality, "")
+        if quality == chord.quality:  # nothing left to drop (a slash triad): fold into range
+            bass = [chord.bass] if chord.bass is not None else []
+            return tuple(sorted({_in_register(pc, low, high) for pc in bass + pcs}))
+        smaller = Chord(chord.start, chord.duration, chord.root, quality, chord.bass)
         return voice_chord(smaller, low, high, previous=previous)
     if previous:
         prev = sorted(previous)
