@@ -529,7 +529,7 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         if others:
             style_note = (f"first genre named wins; also heard: {', '.join(others)}")
         ev["style"] = Evidence(style, words, "explicit", style_note)
-    elif weak:
+    elif weak and not any(f.hit.data.get("style") for f in contexts):
         counts = Counter(f.hit.id for f in weak)
         first = {}
         for f in weak:

@@ -1,0 +1,128 @@
+"""Text to music, end to end: the guarantees of `generate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tunecraft
+from tunecraft.api import generate
+from tunecraft.render import RenderOptions
+from tunecraft.styles import load_style, style_ids
+
+SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "seed_prompts.json"
+FAST = RenderOptions(backend="sine")
+
+
+def _seed_prompts() -> list[str]:
+    data = json.loads(SEEDS.read_text())
+    prompts = list(data["captions"]) + list(data["painting_descriptions"])
+    prompts += [s["prompt"] for s in data["story_mode"]]
+    prompts += [f"{g} {w}" for g, ws in [("pop", data["conditioning_words"]["places"]),
+                                           ("rock", data["conditioning_words"]["eras"]),
+                                           ("", data["conditioning_words"]["skill"])]
+                for w in ws]
+    prompts += [f"{e['genre']} in the style of {e['style']}"
+                for e in data["jukebox_conditioning"]["examples"]]
+    prompts += ["una canción de rock rápida", "uma música calma de piano"]
+    return [p.strip() for p in prompts]
+
+
+@pytest.mark.parametrize("prompt", _seed_prompts())
+def test_every_seed_prompt_composes_and_keeps_its_guarantees(prompt):
+    r = generate(prompt, seed=5, render=False)
+    assert r.report.passed, [(c.name, c.expected, c.measured) for c in r.report.failures]
+    score = r.score
+    assert score.bpm == r.spec.bpm
+    assert (score.key.tonic, score.key.mode) == (r.spec.key_tonic, r.spec.mode)
+    assert (score.time_signature.numerator, score.time_signature.denominator) == r.spec.meter
+    bar_s = score.time_signature.bar_beats * 60 / score.bpm
+    assert abs(score.duration_seconds - r.spec.duration) <= bar_s
+    assert any(t.role in ("lead", "vocal") and t.notes for t in score.tracks)
+    assert len(score.sections) >= 1
+
+
+@pytest.mark.parametrize(("prompt", "bpm", "key", "meter", "seconds"), [
+    ("bpm: 130 funk in B flat major", 130, (10, "major"), (4, 4), 30),
+    ("sad waltz at 84 bpm en re menor, 45 seconds", 84, (2, "minor"), (3, 4), 45),
+    ("celtic jig in 6/8, in D major, 2 minutes", None, (2, "major"), (6, 8), 120),
+    ("120 BPM techno in A minor, 20 seconds", 120, (9, "minor"), (4, 4), 20),
+])
+def test_explicit_values_are_exact(prompt, bpm, key, meter, seconds):
+    r = generate(prompt, seed=1, render=False)
+    s = r.score
+    if bpm is not None:
+        assert s.bpm == bpm and [t.bpm for t in s.tempos] == [bpm]
+    assert (s.key.tonic, s.key.mode) == key
+    assert (s.time_signature.numerator, s.time_signature.denominator) == meter
+    bar_s = s.time_signature.bar_beats * 60 / s.bpm
+    assert abs(s.duration_seconds - seconds) <= bar_s
+
+
+def test_keyword_overrides_beat_the_prompt():
+    r = generate("slow jazz in C major at 70 bpm", seed=2, bpm=142, key="F# minor", meter="3/4",
+                 duration=12, render=False)
+    s = r.score
+    assert s.bpm == 142 and s.key.name == "F# minor" and str(s.time_signature) == "3/4"
+
+
+def test_requested_instruments_play_and_excluded_ones_do_not():
+    r = generate("reggae with steel drums and harmonica, no bass", seed=4, render=False)
+    programs = {t.program for t in r.score.tracks if t.notes and not t.is_drum}
+    assert {114, 22} <= programs
+    assert not any(t.role == "bass" for t in r.score.tracks)
+    r = generate("lofi hip hop with rhodes, sin batería", seed=4, render=False)
+    assert not any(t.is_drum and t.notes for t in r.score.tracks)
+    r = generate("uma música calma de piano, sem bateria", seed=4, render=False)
+    assert not any(t.is_drum for t in r.score.tracks)
+    assert any(t.program == 0 and t.notes for t in r.score.tracks)
+
+
+def test_choruses_really_repeat():
+    r = generate("pop song with a catchy chorus", duration=120, seed=8, render=False)
+    s = r.score
+    choruses = [sec for sec in s.sections if sec.name.startswith("chorus")]
+    assert len(choruses) >= 2
+    lead = next(t for t in s.tracks if t.role in ("lead", "vocal"))
+
+    def notes_in(sec):
+        return [(n.pitch, round(n.start - sec.start, 1)) for n in lead.notes
+                if sec.start <= n.start < sec.end]
+
+    first, second = notes_in(choruses[0]), notes_in(choruses[1])
+    same = len(set(first) & set(second)) / max(len(first), 1)
+    assert same >= 0.8
+
+
+@pytest.mark.parametrize("style_id", style_ids())
+def test_every_style_composes_and_renders(style_id):
+    style = load_style(style_id)
+    r = generate(f"{style.name} music", duration=12, seed=3, options=FAST)
+    assert r.report.passed, [(c.name, c.measured) for c in r.report.failures]
+    assert r.audio is not None and r.audio.peak > 0.05
+    has_drums = any(t.is_drum and t.notes for t in r.score.tracks)
+    assert has_drums == (style.has_kit and r.spec.drums)
+
+
+def test_same_request_and_seed_give_identical_files(tmp_path):
+    a = generate("upbeat bossa nova with flute", duration=10, seed=42, options=FAST)
+    b = generate("upbeat bossa nova with flute", duration=10, seed=42, options=FAST)
+    pa, pb = a.save(tmp_path / "a.wav"), b.save(tmp_path / "b.wav")
+    for x, y in zip(pa.paths, pb.paths, strict=True):
+        assert x.read_bytes() == y.read_bytes(), x.name
+    c = generate("upbeat bossa nova with flute", duration=10, seed=43, render=False)
+    assert c.score != a.score
+
+
+def test_result_json_carries_spec_sections_seed_and_report(tmp_path):
+    r = generate("epic cinematic trailer with choir and timpani", duration=20, seed=9,
+                 options=FAST)
+    bundle = r.save(tmp_path / "epic.wav", stems=False)
+    data = json.loads(bundle.json.read_text())
+    assert data["request"]["seed"] == 9
+    assert data["spec"]["style"] == "cinematic"
+    assert data["adherence"]["passed"] is True
+    assert [s["name"] for s in data["sections"]] == [s.name for s in r.score.sections]
+    assert tunecraft.load(bundle.midi).sections == r.score.sections
