@@ -155,3 +155,32 @@ def test_stems_on_disk_sum_to_the_premaster(song, tmp_path):
     stems = [sf.read(p, always_2d=True)[0] for p in sorted((tmp_path / "s-stems").glob("*.wav"))]
     r = render_stems(load(song), options=RenderOptions(backend="sine"))
     np.testing.assert_allclose(sum(stems).T, r.premaster.samples, atol=1e-5)
+
+
+def test_generate_writes_the_bundle_with_the_request(tmp_path):
+    out = tmp_path / "g" / "bossa.wav"
+    r = run("generate", "upbeat bossa nova with flute, en mi menor", "--duration", "8",
+            "--seed", "3", "--backend", "sine", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "bossa nova" in r.stdout and "E minor" in r.stdout
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["request"] == {"prompt": "upbeat bossa nova with flute, en mi menor", "seed": 3}
+    assert data["adherence"]["passed"] is True
+    assert sf.info(out).duration >= 8 - 60 / data["spec"]["bpm"] * 4
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("   ",), "empty"),
+    (("jazz", "--bpm", "0"), "bpm"),
+    (("jazz", "--bpm", "2000"), "bpm"),
+    (("jazz", "--duration", "-5"), "duration"),
+    (("jazz", "--duration", "36000"), "duration"),
+    (("jazz", "--key", "H# minor"), "key"),
+    (("jazz", "--meter", "0/4"), "meter"),
+    (("x" * 100_000,), "long"),
+])
+def test_generate_refuses_impossible_requests_and_writes_nothing(tmp_path, args, needle):
+    out = tmp_path / "x.wav"
+    r = run("generate", *args, "-o", str(out))
+    _assert_clean_failure(r, needle)
+    assert list(tmp_path.iterdir()) == []

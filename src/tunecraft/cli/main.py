@@ -61,7 +61,7 @@ def cli(verbose: int, quiet: bool) -> None:
       tunecraft info song.mid
       tunecraft convert song.mid song.musicxml
       tunecraft explain "laid-back lofi hip hop with rhodes, 85 bpm"
-      tunecraft demo -o out/demo.wav
+      tunecraft demo -o out/demo.wav          (what `make demo` runs)
     """
     _setup_logging(verbose, quiet)
 
@@ -251,20 +251,38 @@ def explain(prompt: tuple[str, ...], duration: float | None, bpm: float | None, 
         click.echo(_explain(spec))
 
 
+DEMO_PROMPT = "An 80s driving pop song with heavy drums and synth pads in the background"
+
+
 @cli.command()
 @click.option("-o", "--output", default="out/demo.wav", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Audio file to write.")
+@click.option("--prompt", default=DEMO_PROMPT, show_default=True, help="What to generate.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--duration", type=float, default=40.0, show_default=True)
+@click.option("--chorale", is_flag=True,
+              help="Instead: a Bach chorale from music21's corpus arranged for strings and organ.")
 @click.option("--stems", is_flag=True, help="Also write one WAV per track.")
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-def demo(output: Path, stems: bool, backend: str) -> None:
-    """Write the demo piece: a Bach chorale arranged for strings and organ."""
+def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool, stems: bool,
+         backend: str) -> None:
+    """Write the demo: music from a caption of the founding demos (or a Bach chorale)."""
     from .. import api
-    from ..demo import demo_score
     from ..render import RenderOptions
 
     api.bundle_paths(output)
-    bundle = api.save(demo_score(), output, stems=stems,
-                      options=RenderOptions(backend=backend, reverb=0.3))
+    options = None if backend == "auto" else RenderOptions(backend=backend)
+    if chorale:
+        from ..demo import demo_score
+
+        bundle = api.save(demo_score(), output, stems=stems,
+                          options=RenderOptions(backend=backend, reverb=0.3))
+    else:
+        result = api.generate(prompt, seed=seed, duration=duration, stems=stems,
+                              options=options)
+        bundle = result.save(output, stems=stems)
+        click.echo(f"{prompt!r} -> {result.spec.style.replace('_', ' ')}, {result.spec.bpm:g} "
+                   f"bpm, {result.score.key.name}, seed {seed}")
     _say_bundle(bundle)
 
 
