@@ -65,7 +65,8 @@ def main() -> None:
             c, peak = cold(seconds, args.runs, args.backend, out)
             w = warm(seconds, args.runs, args.backend, out)
             mc, mw = statistics.median(c), statistics.median(w)
-            print(f"  {seconds:>4} s of music: cold CLI {mc:5.2f} s ({seconds / mc:5.1f}x realtime; "
+            print(f"  {seconds:>4} s of music: cold CLI {mc:5.2f} s "
+                  f"({seconds / mc:5.1f}x realtime; "
                   f"runs {', '.join(f'{x:.2f}' for x in c)}), warm in process {mw:5.2f} s "
                   f"({seconds / mw:5.1f}x), peak RSS of the CLI {peak:.0f} MiB")
 

@@ -58,7 +58,7 @@ def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
         nxt = plan.sections[i + 1] if i + 1 < len(plan.sections) else None
         if nxt is not None and (nxt.kind in ("chorus", "drop") or nxt.energy > s.energy + 0.2):
             start = nxt.start - min(bar, 2.0)
-            steps = int(round((nxt.start - start) / 0.125))
+            steps = round((nxt.start - start) / 0.125)
             pitch = root_in_range(nxt.start)
             for k in range(steps):
                 vel = int(50 + 60 * k / max(steps - 1, 1))

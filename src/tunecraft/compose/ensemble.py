@@ -68,7 +68,7 @@ def _display_name(name: str, program: int, is_drum: bool) -> str:
     return name.title() if name else program_name(program)
 
 
-def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:  # noqa: ANN001
+def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     """The parts of the piece, in score order: melody first, then harmony, bass, drums."""
     kinds = {s.kind for s in plan.sections}
     parts: list[PartSpec] = []

@@ -335,7 +335,7 @@ def plan_harmony(style: Style, sections: tuple[SectionPlan, ...], key: KeySignat
     return tuple(chords), chosen
 
 
-def make_plan(spec, style: Style, *, seed: int) -> Plan:  # noqa: ANN001 - MusicSpec, lazily
+def make_plan(spec, style: Style, *, seed: int) -> Plan:
     """Plan a piece for a request: form to the requested length, harmony from the style."""
     num, den = spec.meter
     meter = TimeSignature(0.0, int(num), int(den))
