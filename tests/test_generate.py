@@ -126,3 +126,17 @@ def test_result_json_carries_spec_sections_seed_and_report(tmp_path):
     assert data["adherence"]["passed"] is True
     assert [s["name"] for s in data["sections"]] == [s.name for s in r.score.sections]
     assert tunecraft.load(bundle.midi).sections == r.score.sections
+
+
+def test_a_named_duo_is_a_duo_with_the_tune_on_top():
+    r = generate("sad waltz for piano and cello", duration=30, seed=2, render=False)
+    pitched = [t for t in r.score.tracks if not t.is_drum and t.notes]
+    assert {t.program for t in pitched} == {0, 42}  # piano and cello, nothing added
+    lead = next(t for t in pitched if t.role == "lead")
+    assert lead.program == 42  # the cello sings, the piano accompanies
+    chords = next(t for t in pitched if t.role in ("chords", "harmony"))
+
+    def mean(t):
+        return sum(n.pitch for n in t.notes) / len(t.notes)
+
+    assert mean(lead) > mean(chords)

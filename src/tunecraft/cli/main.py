@@ -180,7 +180,7 @@ def _slug(text: str, limit: int = 40) -> str:
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
 @click.option("--check-audio", is_flag=True,
               help="Also measure the tempo of the rendered audio (librosa; slower).")
-@click.option("--quiet", "quiet_cmd", is_flag=True, help="No progress bar, no file list.")
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No progress bar, no file list.")
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
              instruments: tuple[str, ...], stems: bool, backend: str, check_audio: bool,

@@ -74,7 +74,20 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     parts: list[PartSpec] = []
     names: set[str] = set()
     has_lead = False
-    for req in spec.instruments:
+    requests = list(spec.instruments)
+    explicit_pitched = [r for r in requests if r.source == "explicit" and not r.is_drum]
+    if len(explicit_pitched) >= 2:
+        # "piano and cello": a duo, not a band. The style's drums may stay; no other pitched
+        # instrument is added, and a keyboard or guitar takes the bass line (a left hand).
+        requests = [r for r in requests if r.source == "explicit" or r.is_drum]
+        if not any(r.role == "bass" for r in requests) and "bass" not in spec.excluded:
+            holder = next((r for r in explicit_pitched
+                           if program_family(r.program) in ("piano", "organ", "guitar")
+                           or r.program == 46), None)
+            if holder is not None:
+                requests.append(replace(holder, name=f"{holder.name} (left hand)",
+                                         role="bass", source="inferred"))
+    for req in requests:
         if req.is_drum and not spec.drums:
             continue
         role = _ROLE_MAP.get(req.role, "harmony")
@@ -109,6 +122,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
             source=req.source))
     if not has_lead:
         parts = _promote_lead(parts)
+    parts = _under_the_tune(parts)
     order = {"lead": 0, "vocal": 0, "counter": 1, "arp": 2, "chords": 3, "harmony": 3,
              "strings": 4, "pad": 5, "bass": 6, "percussion": 7, "drums": 8}
     return tuple(sorted(parts, key=lambda p: order.get(p.role, 5)))
@@ -123,7 +137,12 @@ def _promote_lead(parts: list[PartSpec]) -> list[PartSpec]:
     pitched = [p for p in parts if not p.is_drum and p.role not in ("bass",)]
     if not pitched:
         return parts
-    first = pitched[0]
+    # A singing instrument (the counter-line, then strings, winds, brass, a synth lead) carries
+    # the tune before a keyboard or guitar does.
+    singing = ("strings", "reed", "pipe", "brass", "synth lead", "ethnic")
+    first = min(pitched, key=lambda p: (p.role != "counter",
+                                        program_family(p.program) not in singing,
+                                        pitched.index(p)))
     lead = replace(first, role="lead", sections=None)
     out = [lead if p is first else p for p in parts]
     others = [p for p in out if not p.is_drum and p is not lead and p.role != "bass"]
@@ -134,4 +153,28 @@ def _promote_lead(parts: list[PartSpec]) -> list[PartSpec]:
                          volume=max(first.volume - 15, 40))
         lead = replace(lead, name=f"{first.name} (melody)", low=max(first.low, 55))
         out = [lead if p.role == "lead" else p for p in out] + [accomp]
+    return out
+
+
+_ACCOMPANIMENT = ("chords", "harmony", "pad", "strings", "arp")
+
+
+def _under_the_tune(parts: list[PartSpec]) -> list[PartSpec]:
+    """Keep the tune on top: a low melody instrument (a cello, a trombone) sings in the upper
+    part of its range, and chord parts stay at or below the middle of the tune's register."""
+    lead = next((p for p in parts if p.role in _MELODIC), None)
+    if lead is None or lead.is_drum:
+        return parts
+    if lead.high - lead.low > 24:
+        lead_new = replace(lead, low=lead.high - 24)
+        parts = [lead_new if p is lead else p for p in parts]
+        lead = lead_new
+    centre = (lead.low + lead.high) // 2
+    out = []
+    for p in parts:
+        if p.role in _ACCOMPANIMENT and not p.is_drum and p.high > centre - 1:
+            high = max(centre - 1, 55)
+            low = max(36, min(p.low, high - 14))
+            p = replace(p, low=low, high=high)
+        out.append(p)
     return out
