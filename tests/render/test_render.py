@@ -243,3 +243,23 @@ def test_options_are_frozen_and_keyword_only() -> None:
 def test_render_refuses_what_is_not_a_score() -> None:
     with pytest.raises(ParameterError):
         render("song.mid")  # type: ignore[arg-type]
+
+
+def test_stems_are_made_on_demand_and_leave_the_mix_alone() -> None:
+    score = band_score(2, bpm=100)
+    options = RenderOptions(backend="sine", reverb=0.6)
+    r = render_stems(score, options)
+    mix, pre = r.mix.samples.copy(), r.premaster.samples.copy()
+    assert len(r.stems) == len(score.tracks)
+    first = r.stems["Pad"]
+    assert r.stems["Pad"] is first  # made once
+    stems = dict(r.stems)
+    assert np.array_equal(r.mix.samples, mix) and np.array_equal(r.premaster.samples, pre)
+    total = np.sum([s.samples for s in stems.values()], axis=0, dtype=np.float64)
+    np.testing.assert_allclose(total, pre, rtol=0, atol=1e-5)
+    # Each stem carries its own reverb: the same as rendering its track alone.
+    alone = render_stems(score.replace(tracks=(score.tracks[1],)),
+                         RenderOptions(backend="sine", reverb=0.6, master=False))
+    assert np.array_equal(alone.stems["Pad"].samples, stems["Pad"].samples)
+    with pytest.raises(KeyError):
+        r.stems["Nobody"]

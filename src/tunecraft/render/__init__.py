@@ -7,8 +7,9 @@
 
 Each track is synthesized alone (FluidSynth, TinySoundFont or a numpy additive synth), dry and
 centred; the mixer sets its level and pan and adds its chorus and reverb, giving its stem; the
-stems add up exactly to the premaster; mastering sets the loudness (EBU R128) under a true-peak
-ceiling. Synthesizers and their libraries load on first use.
+stems add up to the premaster (which runs one reverb on the bus of every track's send: the
+reverb is linear), and each stem is computed when first asked for; mastering sets the loudness
+(EBU R128) under a true-peak ceiling. Synthesizers and their libraries load on first use.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The mixer: each track's dry signal becomes a stem (level, pan, chorus, its own reverb).
 
-Every effect is per stem, so the stems add up exactly to the premaster. The reverb send depends
+Every effect is per stem and linear, so the stems add up to the premaster (to float32 rounding),
+which the renderer makes with one reverb on the bus of all the sends. The reverb send depends
 on the track's role: drums and bass stay drier, pads and strings sit further back.
 """
 
@@ -52,8 +53,8 @@ def chorus_mix(track: Track, amount: float) -> float:
     return min(1.0, amount * CHORUS_BY_ROLE.get(track.role, 0.6))
 
 
-def place(dry: np.ndarray, track: Track) -> np.ndarray:
-    """Level and pan a dry ``[2, frames]`` signal.
+def place(dry: np.ndarray, track: Track, out: np.ndarray | None = None) -> np.ndarray:
+    """Level and pan a dry ``[2, frames]`` signal (into ``out`` when given).
 
     Panning keeps the source's own stereo image at centre and narrows it towards the sides
     (mid/side), so a hard-left track has nothing on the right and its power stays constant.
@@ -61,7 +62,8 @@ def place(dry: np.ndarray, track: Track) -> np.ndarray:
     left, right = pan_gains(track.pan)
     g = volume_gain(track.volume) * math.sqrt(2.0)
     width = 1.0 - abs(left - right)
-    out = np.empty_like(dry, dtype=np.float32)
+    if out is None:
+        out = np.empty_like(dry, dtype=np.float32)
     if width > 1.0 - 1e-9:  # centre: the source as it is
         np.multiply(dry[0], np.float32(g * left), out=out[0])
         np.multiply(dry[1], np.float32(g * right), out=out[1])
@@ -73,6 +75,60 @@ def place(dry: np.ndarray, track: Track) -> np.ndarray:
     return out
 
 
+def fade_curve(frames: int) -> np.ndarray:
+    """The half-cosine fade-out applied to the last ``frames`` frames of every stem."""
+    return (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, frames))).astype(np.float32)
+
+
+def first_sound(x: np.ndarray) -> int:
+    """The first frame of ``[channels, frames]`` that is not silent (``frames`` if none)."""
+    step = 1 << 16
+    for a in range(0, x.shape[1], step):
+        hit = np.flatnonzero(np.any(x[:, a:a + step], axis=0))
+        if hit.size:
+            return a + int(hit[0])
+    return x.shape[1]
+
+
+def reverb_wet(x: np.ndarray, sample_rate: int) -> tuple[int, np.ndarray | None]:
+    """The reverb's wet signal for ``x``: ``(start, wet)``, where ``wet`` covers the frames from
+    ``start`` on (the reverb of leading silence is silence); ``(frames, None)`` for silence.
+
+    The reverb is linear: the reverb of a sum of signals is the sum of their reverbs (to float
+    rounding), which lets the renderer run one reverb on a bus of every track's send.
+    """
+    start = first_sound(x)
+    if start >= x.shape[1]:
+        return start, None
+    import pedalboard
+
+    room = pedalboard.Reverb(room_size=ROOM_SIZE, damping=DAMPING, wet_level=1.0, dry_level=0.0,
+                             width=1.0)
+    return start, room(np.ascontiguousarray(x[:, start:]), sample_rate)
+
+
+def apply_chorus(x: np.ndarray, track: Track, *, sample_rate: int, chorus: float) -> np.ndarray:
+    """``x`` with the track's chorus (``x`` itself when it has none)."""
+    mix = chorus_mix(track, chorus)
+    if mix <= 0.0 or not np.any(x):
+        return x
+    import pedalboard
+
+    return pedalboard.Chorus(rate_hz=0.8, depth=0.2, centre_delay_ms=7.0, feedback=0.0,
+                             mix=mix)(x, sample_rate)
+
+
+def add_reverb(x: np.ndarray, track: Track, *, sample_rate: int, reverb: float) -> None:
+    """Add the track's own reverb send to ``x`` (float32 ``[2, frames]``), in place."""
+    send = reverb_send(track, reverb)
+    if send <= 0.0:
+        return
+    start, wet = reverb_wet(x, sample_rate)
+    if wet is not None:
+        wet *= np.float32(send)
+        x[:, start:] += wet
+
+
 def process_track(dry: np.ndarray, track: Track, *, sample_rate: int, reverb: float,
                   chorus: float, fade_frames: int = 0) -> np.ndarray:
     """A track's stem: placed in the stereo field, with its chorus and its reverb send.
@@ -81,25 +137,12 @@ def process_track(dry: np.ndarray, track: Track, *, sample_rate: int, reverb: fl
     clicks.
     """
     x = place(dry.astype(np.float32, copy=False), track)
-    mix = chorus_mix(track, chorus)
-    send = reverb_send(track, reverb)
-    if (mix > 0.0 or send > 0.0) and np.any(x):
-        import pedalboard
-
-        if mix > 0.0:
-            x = pedalboard.Chorus(rate_hz=0.8, depth=0.2, centre_delay_ms=7.0, feedback=0.0,
-                                  mix=mix)(x, sample_rate)
-        if send > 0.0:
-            room = pedalboard.Reverb(room_size=ROOM_SIZE, damping=DAMPING, wet_level=1.0,
-                                     dry_level=0.0, width=1.0)
-            wet = room(x, sample_rate)
-            wet *= np.float32(send)
-            wet += x
-            x = wet
+    x = apply_chorus(x, track, sample_rate=sample_rate, chorus=chorus)
     x = np.ascontiguousarray(x, dtype=np.float32)
     if not x.flags.writeable:
         x = x.copy()
+    add_reverb(x, track, sample_rate=sample_rate, reverb=reverb)
     fade = min(x.shape[1], fade_frames)
     if fade > 0:
-        x[:, -fade:] *= (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)
+        x[:, -fade:] *= fade_curve(fade)
     return x

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..audio import Audio
@@ -78,15 +79,17 @@ class Rendered:
 
     Attributes:
         mix: the mastered stereo mix (the premaster itself when mastering is off).
-        premaster: the exact sum of the stems, before loudness normalisation and limiting.
+        premaster: the sum of the stems (to float32 rounding), before loudness normalisation
+            and limiting.
         stems: each track's processed signal (dry plus its own reverb), keyed by unique track
-            name, all of the same length as the mix.
+            name, all of the same length as the mix. A render computes each stem when it is
+            first asked for (``dict(rendered.stems)`` makes them all).
         backend: the synthesizer that rendered the notes.
     """
 
     mix: Audio
     premaster: Audio
-    stems: dict[str, Audio] = field(default_factory=dict)
+    stems: Mapping[str, Audio] = field(default_factory=dict)
     backend: str = ""
 
     @property

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..score import Score, Track
 from .backends import Backend, get_backend
 from .backends.base import frames_for
 from .mastering import master
-from .mixer import FADE_S, process_track
+from .mixer import FADE_S, add_reverb, apply_chorus, fade_curve, place, reverb_send, reverb_wet
 from .options import Rendered, RenderOptions
 
 log = logging.getLogger(__name__)
@@ -39,40 +40,124 @@ def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _stems(score: Score, backend: Backend, options: RenderOptions, frames: int,
-           ) -> list[np.ndarray]:
-    """Every track's stem, in track order.
+def _cost(track: Track) -> float:
+    """A rough synthesis cost (voice-beats), to start the longest tracks first."""
+    return sum(n.duration for n in track.notes)
 
-    On two threads: with a thread-safe backend each thread synthesizes and mixes whole tracks;
-    otherwise tracks are synthesized one by one while the mixing of the previous ones (reverb
-    and chorus release the interpreter) runs beside it. Results never depend on the threads.
+
+def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames: int,
+                  ) -> np.ndarray:
+    """Every track synthesized, levelled, panned and chorused: float32 ``[tracks, 2, frames]``.
+
+    With a thread-safe backend two threads synthesize whole tracks (the synthesizer releases
+    the interpreter); otherwise tracks are synthesized one by one. Each track is written into
+    its own row, so results never depend on the threads.
     """
     sr = options.sample_rate
-    fade = min(round(FADE_S * sr), round(options.tail_seconds * sr))
+    tracks = list(score.tracks)
+    placed = np.empty((len(tracks), 2, frames), dtype=np.float32)
 
-    def finish(track: Track, dry: np.ndarray) -> np.ndarray:
+    def one(i: int) -> None:
+        track = tracks[i]
+        dry = backend.render_track(score, track, frames=frames)
         if dry.shape != (2, frames) or dry.dtype != np.float32:
             raise RenderError(f"the {backend.name} synthesizer returned audio of shape "
                               f"{dry.shape} for track {track.name!r}; expected (2, {frames})")
-        return process_track(dry, track, sample_rate=sr, reverb=options.reverb,
-                             chorus=options.chorus, fade_frames=fade)
+        row = placed[i]
+        place(dry, track, out=row)
+        del dry
+        wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
+        if wet is not row:
+            row[...] = wet
 
-    def whole(track: Track) -> np.ndarray:
-        return finish(track, backend.render_track(score, track, frames=frames))
+    order = sorted(range(len(tracks)), key=lambda i: -_cost(tracks[i]))
+    if _workers() < 2 or len(tracks) < 2 or not backend.thread_safe:
+        for i in order:
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=_workers(),
+                                thread_name_prefix="tunecraft-render") as ex:
+            for job in [ex.submit(one, i) for i in order]:
+                job.result()
+    return placed
 
-    tracks = list(score.tracks)
-    if _workers() < 2 or len(tracks) < 2:
-        return [whole(t) for t in tracks]
-    with ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="tunecraft-render") as ex:
-        if backend.thread_safe:
-            return list(ex.map(whole, tracks))
-        jobs = [ex.submit(finish, t, backend.render_track(score, t, frames=frames))
-                for t in tracks]
-        return [job.result() for job in jobs]
+
+class _Stems(Mapping[str, Audio]):
+    """The stems of one render, keyed by unique track name, each made on first use.
+
+    A stem is its track's placed signal plus that track's own reverb send, with the end fade.
+    The premaster was made from the same signals with one reverb on the bus of every send (the
+    reverb is linear), so the stems add up to the premaster to float32 rounding. A stem is
+    computed in place of its placed signal, so asking for the stems costs no extra memory.
+    """
+
+    def __init__(self, names: list[str], placed: np.ndarray, tracks: list[Track], *,
+                 sample_rate: int, reverb: float, fade: int) -> None:
+        self._index = {name: i for i, name in enumerate(names)}
+        self._placed = placed
+        self._tracks = tracks
+        self._sr, self._reverb, self._fade = sample_rate, reverb, fade
+        self._done: dict[str, Audio] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, name: str) -> Audio:
+        stem = self._done.get(name)
+        if stem is not None:
+            return stem
+        i = self._index[name]  # KeyError for an unknown name
+        with self._lock:
+            stem = self._done.get(name)
+            if stem is None:
+                x = self._placed[i]
+                add_reverb(x, self._tracks[i], sample_rate=self._sr, reverb=self._reverb)
+                if self._fade > 0:
+                    x[:, -self._fade:] *= fade_curve(self._fade)
+                stem = self._done[name] = Audio(x, self._sr)
+        return stem
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"<stems {', '.join(self._index)}>"
+
+
+def _premaster(placed: np.ndarray, tracks: list[Track], options: RenderOptions,
+               fade: int) -> np.ndarray:
+    """The sum of the stems: every placed track, plus one reverb on the bus of their sends."""
+    sr = options.sample_rate
+    premaster = np.zeros(placed.shape[1:], dtype=np.float32)
+    bus: np.ndarray | None = None
+    scratch = np.empty_like(premaster)
+    for i, track in enumerate(tracks):
+        x = placed[i]
+        premaster += x
+        send = reverb_send(track, options.reverb)
+        if send > 0.0:
+            if bus is None:
+                bus = np.zeros_like(premaster)
+            bus += np.multiply(x, np.float32(send), out=scratch)
+    del scratch
+    if bus is not None:
+        start, wet = reverb_wet(bus, sr)
+        del bus
+        if wet is not None:
+            premaster[:, start:] += wet
+            del wet
+    if fade > 0:
+        premaster[:, -fade:] *= fade_curve(fade)
+    return premaster
 
 
 def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered:
     """Render ``score`` to stems, their premaster sum and the mastered mix.
+
+    Each stem (its track with its own reverb) is computed when it is first asked for; the
+    premaster uses one reverb on the bus of all the sends, so a render that needs only the mix
+    runs one reverb, not one per track.
 
     Raises :class:`RenderError` when the score has no notes, no synthesizer is usable, or the
     SoundFont is missing or unreadable; :class:`ParameterError` for a bad argument.
@@ -87,12 +172,12 @@ def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered
         raise RenderError("the score has no notes to render")
     sr = options.sample_rate
     frames = frames_for(score.duration_seconds + options.tail_seconds, sr)
+    fade = min(frames, round(FADE_S * sr), round(options.tail_seconds * sr))
     began = time.perf_counter()
     with get_backend(options.backend, soundfont=options.soundfont, sample_rate=sr) as backend:
-        stems = _stems(score, backend, options, frames)
-    premaster = np.zeros((2, frames), dtype=np.float32)
-    for stem in stems:
-        premaster += stem
+        placed = _place_tracks(score, backend, options, frames)
+    tracks = list(score.tracks)
+    premaster = _premaster(placed, tracks, options, fade)
     if not np.isfinite(premaster).all():
         raise RenderError(f"the {backend.name} synthesizer produced invalid samples (NaN)")
     synth_s = time.perf_counter() - began
@@ -100,14 +185,12 @@ def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered
     del premaster
     mix = master(pre, target_lufs=options.target_lufs,
                  ceiling_dbtp=options.ceiling_dbtp) if options.master else pre
-    names = unique_names(t.name for t in score.tracks)
-    stem_audio: dict[str, Audio] = {}
-    for name in names:
-        stem_audio[name] = Audio(stems.pop(0), sr)  # frees each array once copied
+    names = unique_names(t.name for t in tracks)
+    stems = _Stems(names, placed, tracks, sample_rate=sr, reverb=options.reverb, fade=fade)
     total = time.perf_counter() - began
     log.info("rendered %.1f s of audio with %s in %.2f s (synthesis and mixing %.2f s, %.0fx "
              "real time)", frames / sr, backend.name, total, synth_s, frames / sr / total)
-    return Rendered(mix=mix, premaster=pre, stems=stem_audio, backend=backend.name)
+    return Rendered(mix=mix, premaster=pre, stems=stems, backend=backend.name)
 
 
 def render(score: Score, options: RenderOptions | None = None) -> Audio:

@@ -2,13 +2,15 @@
 
 Each track is rendered by a fresh synth so the result never depends on what was rendered
 before (FluidSynth keeps voice and block state between notes). Creating a synth is cheap because
-FluidSynth's sample cache shares a SoundFont's samples between synths while one of them keeps it
-loaded: this module keeps one "keeper" synth per SoundFont file for the life of the process.
+it loads samples dynamically: only those of the preset it plays, through FluidSynth's sample
+cache, while one "keeper" synth per SoundFont file (kept for the life of the process) holds the
+file validated and its structure cached.
 
 Float output comes from ``fluid_synth_write_float`` straight into numpy buffers. FluidSynth's own
 reverb and chorus are off (tunecraft adds effects per stem). FluidSynth renders in blocks of 64
 frames and starts a note at the next block, so note times are rounded to the nearest block
-(±0.7 ms at 44.1 kHz); results are identical run to run.
+(±0.7 ms at 44.1 kHz); results are identical run to run. Stretches where no voice sounds are
+not rendered at all (they are silent), so a track that plays in a few sections costs only those.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ BLOCK = 64  # FluidSynth's internal block size (FLUID_BUFSIZE)
 GAIN = 1.0  # synth.gain: a single track at unity, no headroom needed in float
 POLYPHONY = 512
 _KEEP_MAX = 2
+CHUNK = 64 * BLOCK  # frames per write while voices ring out with no event due
 
 _c = ctypes
 _SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
@@ -48,6 +51,7 @@ _SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
                                               _c.c_int)),
     "fluid_synth_noteon": (_c.c_int, (_c.c_void_p, _c.c_int, _c.c_int, _c.c_int)),
     "fluid_synth_noteoff": (_c.c_int, (_c.c_void_p, _c.c_int, _c.c_int)),
+    "fluid_synth_get_active_voice_count": (_c.c_int, (_c.c_void_p,)),
     "fluid_synth_write_float": (_c.c_int, (_c.c_void_p, _c.c_int, _c.c_void_p, _c.c_int,
                                            _c.c_int, _c.c_void_p, _c.c_int, _c.c_int)),
 }
@@ -68,6 +72,7 @@ class _Lib:
     fluid_synth_write_float: Any
     fluid_synth_noteon: Any
     fluid_synth_noteoff: Any
+    fluid_synth_get_active_voice_count: Any
 
     def __init__(self, path: str) -> None:
         cdll = ctypes.CDLL(path)
@@ -114,7 +119,8 @@ class _Synth:
         if not self.settings:
             raise RenderError("FluidSynth could not create its settings (out of memory?)")
         for key, value in (("synth.reverb.active", 0), ("synth.chorus.active", 0),
-                           ("synth.polyphony", POLYPHONY), ("synth.cpu-cores", 1)):
+                           ("synth.polyphony", POLYPHONY), ("synth.cpu-cores", 1),
+                           ("synth.dynamic-sample-loading", 1)):
             lib.fluid_settings_setint(self.settings, key.encode(), value)
         lib.fluid_settings_setnum(self.settings, b"synth.sample-rate", float(sample_rate))
         lib.fluid_settings_setnum(self.settings, b"synth.gain", GAIN)
@@ -172,8 +178,7 @@ class FluidSynthBackend(Backend):
         _keep_loaded(self._lib, self.soundfont, sample_rate)
 
     def render_track(self, score: Score, track: Track, *, frames: int) -> np.ndarray:
-        padded = -(-frames // BLOCK) * BLOCK
-        out = np.zeros((2, padded), dtype=np.float32)
+        out = np.zeros((2, frames), dtype=np.float32)
         events = note_events(note_spans(score, track, self.sample_rate), quantum=BLOCK)
         lib = self._lib
         synth = _Synth(lib, self.soundfont, self.sample_rate)
@@ -181,23 +186,36 @@ class FluidSynthBackend(Backend):
             s = synth.synth
             chan = self._select_program(synth, track)
             write = lib.fluid_synth_write_float
+            voices = lib.fluid_synth_get_active_voice_count
             left, right = out[0].ctypes.data, out[1].ctypes.data
             noteon, noteoff = lib.fluid_synth_noteon, lib.fluid_synth_noteoff
+
+            def play(pos: int, end: int) -> None:
+                # Silence costs nothing: with no voice sounding the output stays zero, so skip
+                # to the next event (block-aligned, as every event is). While voices ring out,
+                # write in chunks and stop as soon as the last one has ended.
+                while pos < end and voices(s) > 0:
+                    n = min(end - pos, CHUNK)
+                    write(s, n, left, pos, 1, right, pos, 1)
+                    pos += n
+
             pos = 0
             for ev in events:
-                frame = min(ev.frame, padded)
+                frame = min(ev.frame, frames)
                 if frame > pos:
-                    write(s, frame - pos, left, pos, 1, right, pos, 1)
+                    play(pos, frame)
                     pos = frame
+                if ev.frame >= frames:
+                    break
                 if ev.on:
                     noteon(s, chan, ev.pitch, ev.velocity)
                 else:
                     noteoff(s, chan, ev.pitch)
-            if padded > pos:
-                write(s, padded - pos, left, pos, 1, right, pos, 1)
+            if frames > pos:
+                play(pos, frames)
         finally:
             synth.close()
-        return np.ascontiguousarray(out[:, :frames])
+        return out
 
     def _select_program(self, synth: _Synth, track: Track) -> int:
         lib, s = self._lib, synth.synth
