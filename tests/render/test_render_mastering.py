@@ -125,3 +125,33 @@ def test_peak_envelope_matches_direct_convolution(rng) -> None:
                 y = np.convolve(channel, taps)[6:6 + frames]
                 direct = np.maximum(direct, np.abs(y))
         np.testing.assert_allclose(_peak_envelope(x), direct, rtol=0, atol=1e-6)
+
+
+def test_numpy_replacements_match_scipy(rng) -> None:
+    """Mastering avoids importing scipy.signal and scipy.ndimage on a cold start; its own
+    versions must agree with them."""
+    from scipy.ndimage import minimum_filter1d
+    from scipy.signal import firwin, sosfilt
+
+    from tunecraft.render import mastering
+
+    np.testing.assert_allclose(mastering._lowpass_taps(49, 0.25, 5.0),
+                               firwin(49, 0.25, window=("kaiser", 5.0)), atol=1e-12)
+    x = rng.standard_normal(5000)
+    for span in (1, 7, 221):
+        np.testing.assert_array_equal(
+            mastering._forward_min(x, span),
+            minimum_filter1d(x, span, mode="nearest", origin=-(span // 2)))
+    sos, _ = mastering._k_weighting(44100)
+    np.testing.assert_allclose(mastering._sosfilt(sos, x), sosfilt(sos, x), atol=1e-12)
+
+
+def test_k_weighting_matches_pyloudnorm() -> None:
+    import pyloudnorm
+
+    from tunecraft.render import mastering
+
+    for rate in (44100, 48000, 22050):
+        theirs = [np.concatenate((f.b, f.a)) for f in pyloudnorm.Meter(rate)._filters.values()]
+        np.testing.assert_allclose(mastering._k_weighting(rate)[0], np.array(theirs),
+                                   atol=1e-12)

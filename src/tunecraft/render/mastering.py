@@ -31,13 +31,63 @@ MAX_GAIN_DB = 60.0  # never amplify more than this (near-silent input stays quie
 MAX_LIMITING_DB = 18.0  # never push the loudest peak more than this into the limiter
 
 
+def _lowpass_taps(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
+    """A windowed-sinc low-pass (Kaiser window), unity gain at DC: what
+    ``scipy.signal.firwin(numtaps, cutoff, window=("kaiser", beta))`` computes, in numpy, so
+    that mastering does not pay for importing scipy.signal (about half a second)."""
+    m = np.arange(numtaps) - (numtaps - 1) / 2
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(numtaps, beta)
+    return h / h.sum()
+
+
 @functools.cache
 def _interpolation_phases() -> tuple[np.ndarray, ...]:
     """The three fractional phases (1/4, 2/4, 3/4) of a 49-tap 4x interpolation filter."""
-    from scipy.signal import firwin
-
-    h = firwin(12 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0)) * OVERSAMPLE
+    h = _lowpass_taps(12 * OVERSAMPLE + 1, 1.0 / OVERSAMPLE, 5.0) * OVERSAMPLE
     return tuple(h[q::OVERSAMPLE].astype(np.float32) for q in range(1, OVERSAMPLE))
+
+
+@functools.cache
+def _sosfilt_kernel():
+    """scipy's compiled second-order-sections filter, loaded without ``scipy.signal``'s
+    package import (which costs about half a second on a cold start). None if that fails; the
+    caller then uses ``scipy.signal.sosfilt``."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        import scipy
+
+        path = next((Path(scipy.__file__).parent / "signal").glob("_sosfilt*.so"))
+        spec = importlib.util.spec_from_file_location("scipy.signal._sosfilt", path)
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module._sosfilt
+    except Exception:
+        log.debug("loading scipy's _sosfilt directly failed; using scipy.signal.sosfilt")
+        return None
+
+
+def _forward_min(x: np.ndarray, span: int) -> np.ndarray:
+    """``out[n] = min(x[n : n + span])``, the end padded with the last value (what
+    ``scipy.ndimage.minimum_filter1d(x, span, mode="nearest", origin=-(span // 2))`` gives)."""
+    padded = np.concatenate((x, np.full(span - 1, x[-1], dtype=x.dtype)))
+    return np.lib.stride_tricks.sliding_window_view(padded, span).min(axis=1)
+
+
+def _sosfilt(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Filter a float64 signal through second-order sections (zero initial state)."""
+    kernel = _sosfilt_kernel()
+    if kernel is None:
+        from scipy.signal import sosfilt
+
+        return sosfilt(sos, x)
+    y = np.array(x, dtype=np.float64, order="C", ndmin=2, copy=True)
+    zi = np.zeros((y.shape[0], sos.shape[0], 2), np.float64)
+    kernel(np.ascontiguousarray(sos, dtype=np.float64), y, zi)
+    return y[0] if np.ndim(x) == 1 else y
 
 
 _BLOCK = 12  # frames per row of the block-Toeplitz product in _peak_envelope
@@ -116,13 +166,26 @@ def true_peak_dbtp(audio: Audio) -> float:
 
 @functools.cache
 def _k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
-    """The BS.1770 K-weighting at ``sample_rate`` (pyloudnorm's two stages) as second-order
-    sections, and its passband gain."""
-    import pyloudnorm
-
-    stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
-    sos = np.array([np.concatenate((f.b, f.a)) for f in stages], dtype=np.float64)
-    return sos, math.prod(float(f.passband_gain) for f in stages)
+    """The BS.1770 K-weighting at ``sample_rate`` as second-order sections, and its passband
+    gain: pyloudnorm's two stages (a +4 dB high shelf at 1500 Hz, Q 1/sqrt 2, and a high-pass at
+    38 Hz, Q 0.5), designed with the same formulas for any sample rate."""
+    rows = []
+    for kind, gain_db, q, fc in (("high_shelf", 4.0, 1 / math.sqrt(2), 1500.0),
+                                 ("high_pass", 0.0, 0.5, 38.0)):
+        a_ = 10 ** (gain_db / 40.0)
+        w0 = 2.0 * math.pi * fc / sample_rate
+        alpha = math.sin(w0) / (2.0 * q)
+        cw, sa = math.cos(w0), 2 * math.sqrt(a_) * alpha
+        if kind == "high_shelf":
+            b = (a_ * ((a_ + 1) + (a_ - 1) * cw + sa), -2 * a_ * ((a_ - 1) + (a_ + 1) * cw),
+                 a_ * ((a_ + 1) + (a_ - 1) * cw - sa))
+            a = ((a_ + 1) - (a_ - 1) * cw + sa, 2 * ((a_ - 1) - (a_ + 1) * cw),
+                 (a_ + 1) - (a_ - 1) * cw - sa)
+        else:
+            b = ((1 + cw) / 2, -(1 + cw), (1 + cw) / 2)
+            a = (1 + alpha, -2 * cw, 1 - alpha)
+        rows.append([*(v / a[0] for v in b), *(v / a[0] for v in a)])
+    return np.array(rows, dtype=np.float64), 1.0
 
 
 def _loudness(x: np.ndarray, sample_rate: int) -> float:
@@ -132,8 +195,6 @@ def _loudness(x: np.ndarray, sample_rate: int) -> float:
     absolute (-70 LUFS) and relative (-10 LU) gates; the filtering runs on both channels at once
     and the block energies come from one cumulative sum instead of a loop per block.
     """
-    from scipy.signal import sosfilt
-
     x = np.asarray(x)
     if x.ndim == 1:
         x = x[np.newaxis]
@@ -147,7 +208,7 @@ def _loudness(x: np.ndarray, sample_rate: int) -> float:
     channel = np.zeros_like(energy)  # shorter than one gating block: padded with silence
     for c in range(min(x.shape[0], len(weights))):  # one channel at a time: less memory
         channel[:frames] = x[c]
-        y = sosfilt(sos, channel)
+        y = _sosfilt(sos, channel)
         if gain != 1.0:
             y *= gain
         np.square(y, out=y)
@@ -193,8 +254,6 @@ def _limiter_segments(env: np.ndarray, threshold: float, sample_rate: int,
     at ``RELEASE_DB_PER_S``. Each piece runs from well before a group of peaks over the
     threshold to well after its recovery, so it is computed on that piece alone.
     """
-    from scipy.ndimage import minimum_filter1d
-
     env = np.asarray(env)
     n = env.size
     if n == 0:
@@ -221,7 +280,7 @@ def _limiter_segments(env: np.ndarray, threshold: float, sample_rate: int,
         e = np.maximum(e[1:], e[:-1]) if lo < a else np.concatenate((e[:1], np.maximum(
             e[1:], e[:-1])))
         need = np.minimum(1.0, threshold / np.maximum(e, 1e-12))
-        ahead = minimum_filter1d(need, span, mode="nearest", origin=-(span // 2))
+        ahead = _forward_min(need, span)
         # Release: gain may rise at most RELEASE_DB_PER_S (a min-plus convolution with a ramp).
         ramp = rate * np.arange(need.size, dtype=np.float64)
         held_db = np.minimum(np.minimum.accumulate(20.0 * np.log10(ahead) - ramp) + ramp, 0.0)
