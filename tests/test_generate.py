@@ -140,3 +140,24 @@ def test_a_named_duo_is_a_duo_with_the_tune_on_top():
         return sum(n.pitch for n in t.notes) / len(t.notes)
 
     assert mean(lead) > mean(chords)
+
+
+def test_musiccaps_requests_keep_their_guarantees():
+    import csv
+
+    path = SEEDS.parent / "musiccaps" / "musiccaps-public.csv"
+    with path.open(newline="", encoding="utf-8") as f:
+        captions = [row["caption"] for row in csv.DictReader(f)][:60]
+    failed = []
+    for i, caption in enumerate(captions):
+        r = generate(caption, seed=i, render=False)
+        if not r.report.passed:
+            failed.append((i, [c.note for c in r.report.failures]))
+    assert failed == []
+
+
+def test_explicit_percussion_plays_even_where_the_style_has_no_kit():
+    r = generate("classical piece for strings and percussion", seed=3, render=False)
+    assert any(t.is_drum and t.notes for t in r.score.tracks)
+    r = generate("epic orchestral trailer music, no vocals", seed=3, render=False)
+    assert not any(t.program in (52, 53) and t.notes for t in r.score.tracks)

@@ -87,8 +87,12 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
             if holder is not None:
                 requests.append(replace(holder, name=f"{holder.name} (left hand)",
                                          role="bass", source="inferred"))
+    excluded = tuple(spec.excluded)
     for req in requests:
-        if req.is_drum and not spec.drums:
+        if req.is_drum and not spec.drums and (
+                req.source != "explicit" or req.role == "drums" or "percussion" in excluded):
+            continue  # an explicitly requested percussion part plays even without a kit
+        if req.source != "explicit" and _is_excluded(req, excluded):
             continue
         role = _ROLE_MAP.get(req.role, "harmony")
         if req.is_drum and role not in ("drums", "percussion"):
@@ -178,3 +182,15 @@ def _under_the_tune(parts: list[PartSpec]) -> list[PartSpec]:
             p = replace(p, low=low, high=high)
         out.append(p)
     return out
+
+
+def _is_excluded(req, excluded: tuple[str, ...]) -> bool:  # noqa: ANN001 - InstrumentRequest
+    """Whether an implied instrument is one the request ruled out ("no vocals", "sin bajo")."""
+    if not excluded:
+        return False
+    from ..evaluate.adherence import excluded_by
+    from ..score import Track
+
+    role = _ROLE_MAP.get(req.role, "harmony")
+    probe = Track(req.name or "x", (), program=req.program, is_drum=req.is_drum, role=role)
+    return any(excluded_by(term, probe) for term in excluded)

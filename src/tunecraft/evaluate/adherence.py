@@ -423,7 +423,7 @@ def _check_instruments(spec: MusicSpec, score: Score) -> Check:
     return Check("instruments", True, expected, measured, True)
 
 
-def _excluded_by(term: str, track: Track) -> bool:
+def excluded_by(term: str, track: Track) -> bool:
     """Whether ``track`` is what an excluded word (name, family or role) names."""
     term = _EXCLUSION_ALIASES.get(term, term)
     if term == "drums":
@@ -458,9 +458,12 @@ def _check_excluded(spec: MusicSpec, score: Score) -> Check:
     # reported once.
     terms = [t for t in spec.excluded if not (t in ("drums", "drum") and not spec.drums)]
     offenders: list[str] = []
+    # An instrument the request names outright wins over a vaguer exclusion ("synth voice ...
+    # no vocals"): the tracks serving explicit requests are not counted here.
+    asked = [r for r in spec.instruments if r.source == "explicit"]
     for term in terms:
         for t in score.tracks:
-            if t.notes and _excluded_by(term, t):
+            if t.notes and excluded_by(term, t) and not any(_serves(r, t) for r in asked):
                 offenders.append(f"{_describe(t)} plays although {term!r} was excluded")
     measured = sorted({_describe(t) for t in score.tracks if t.notes})
     if offenders:
