@@ -184,7 +184,7 @@ def _under_the_tune(parts: list[PartSpec]) -> list[PartSpec]:
     return out
 
 
-def _is_excluded(req, excluded: tuple[str, ...]) -> bool:  # noqa: ANN001 - InstrumentRequest
+def _is_excluded(req, excluded: tuple[str, ...]) -> bool:
     """Whether an implied instrument is one the request ruled out ("no vocals", "sin bajo")."""
     if not excluded:
         return False
