@@ -88,6 +88,9 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
                 requests.append(replace(holder, name=f"{holder.name} (left hand)",
                                          role="bass", source="inferred"))
     excluded = tuple(spec.excluded)
+    requests = _with_harmony(requests, style, excluded,
+                             band=len(explicit_pitched) < 2 and any(
+                                 r.source != "explicit" for r in spec.instruments))
     for req in requests:
         if req.is_drum and not spec.drums and (
                 req.source != "explicit" or req.role == "drums" or "percussion" in excluded):
@@ -194,3 +197,24 @@ def _is_excluded(req, excluded: tuple[str, ...]) -> bool:
     role = _ROLE_MAP.get(req.role, "harmony")
     probe = Track(req.name or "x", (), program=req.program, is_drum=req.is_drum, role=role)
     return any(excluded_by(term, probe) for term in excluded)
+
+
+_HARMONY_ROLES = ("chords", "harmony", "pad", "strings", "arp")
+
+
+def _with_harmony(requests: list, style: Style, excluded: tuple[str, ...], *,  # noqa: ANN001
+                  band: bool) -> list:
+    """A band needs someone playing the chords: when the request implies a band (the style
+    fills in instruments) and nobody has a chord role, the style's harmony instrument joins."""
+    if not band or any(r.role in _HARMONY_ROLES for r in requests):
+        return requests
+    default = style.instrument("harmony")
+    if default is None:
+        return requests
+    from ..understand.spec import InstrumentRequest
+
+    req = InstrumentRequest(name=default.name.lower(), program=default.program,
+                            role="chords", source="inferred")
+    if _is_excluded(req, excluded):
+        return requests
+    return [*requests, req]
