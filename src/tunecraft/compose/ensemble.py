@@ -202,7 +202,7 @@ def _is_excluded(req, excluded: tuple[str, ...]) -> bool:
 _HARMONY_ROLES = ("chords", "harmony", "pad", "strings", "arp")
 
 
-def _with_harmony(requests: list, style: Style, excluded: tuple[str, ...], *,  # noqa: ANN001
+def _with_harmony(requests: list, style: Style, excluded: tuple[str, ...], *,
                   band: bool) -> list:
     """A band needs someone playing the chords: when the request implies a band (the style
     fills in instruments) and nobody has a chord role, the style's harmony instrument joins."""
