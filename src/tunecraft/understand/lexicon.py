@@ -101,13 +101,13 @@ def load() -> Lexicon:
     """Load every data file once and build the phrase index."""
     index: dict[tuple[str, ...], list[Hit]] = {}
 
-    def add(phrase: str, hit: Hit) -> None:
+    def add(phrase: str, hit: Hit, *, first: bool = False) -> None:
         key = phrase_key(phrase)
         if not key:
             return
         bucket = index.setdefault(key, [])
         if all((h.kind, h.id) != (hit.kind, hit.id) for h in bucket):
-            bucket.append(hit)
+            bucket.insert(0, hit) if first else bucket.append(hit)
 
     genres = _read("genres.toml")
     for style, entry in genres.items():
@@ -175,6 +175,12 @@ def load() -> Lexicon:
                         kinds.add(h.kind)
 
     styles = _read("styles.toml")
+    # A style added as a data file (tunecraft/styles/data/<id>.toml) is understood too: its id,
+    # name and aliases become genre words, and its file gives the defaults.
+    for sid, entry in _file_styles(set(styles), instruments).items():
+        styles[sid] = entry["defaults"]
+        for w in sorted(entry["words"]):  # the style's own name beats an older mapping
+            add(w, Hit("genre", sid, 1.0), first=True)
     function = {k: frozenset(" ".join(phrase_key(w)) for w in v)
                 for k, v in words["function"].items()}
     function_phrases = {k: frozenset(phrase_key(w) for w in v)
@@ -186,3 +192,30 @@ def load() -> Lexicon:
                    styles=styles, tempo=words["tempo"], moods=words["mood"],
                    context=words["context"], function=function,
                    function_phrases=function_phrases, language=language)
+
+
+def _file_styles(known: set[str], instruments: dict) -> dict[str, dict]:
+    """Defaults and genre words for style files this module's tables do not know yet."""
+    from ..styles import load_style, style_ids
+
+    out: dict[str, dict] = {}
+    for sid in style_ids():
+        if sid in known:
+            continue
+        st = load_style(sid)
+        by_program = {(e["program"], bool(e["drum"])): name for name, e in instruments.items()}
+        ensemble = {}
+        for role, inst in st.instruments.items():
+            name = by_program.get((inst.program, bool(inst.drum or role == "drums")))
+            if role == "drums":
+                name = "drums"
+            if name is not None and role in ("lead", "chords", "harmony", "bass", "drums", "pad"):
+                ensemble["chords" if role == "harmony" else role] = name
+        num, den = (int(x) for x in st.meter.split("/"))
+        out[sid] = {
+            "defaults": {"tempo": [st.tempo.min, st.tempo.max], "bpm": st.tempo.default,
+                         "meter": [num, den], "mode": st.mode, "energy": st.energy,
+                         "density": 0.5, "drums": st.has_kit, "ensemble": ensemble},
+            "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
+        }
+    return out

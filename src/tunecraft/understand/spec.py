@@ -160,7 +160,7 @@ class MusicSpec:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        if self.style not in STYLE_IDS:
+        if self.style not in STYLE_IDS and self.style not in _file_style_ids():
             raise ParameterError(f"style {self.style!r} is unknown (known: {', '.join(STYLE_IDS)})")
         if self.language not in LANGUAGES:
             raise ParameterError(f"language {self.language!r} must be one of en, es, pt")
@@ -254,3 +254,10 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _file_style_ids() -> tuple[str, ...]:
+    """Styles added as data files (tunecraft/styles/data/*.toml)."""
+    from ..styles import style_ids
+
+    return style_ids()
