@@ -17,6 +17,7 @@ seed give the same score.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..score import KeySignature, Note, Score, Section, TempoChange, Track
@@ -77,7 +78,12 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None) -> Score:
     plan = make_plan(spec, style, seed=seed)
     parts = build_ensemble(spec, style, plan)
     lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
-    melody: tuple[Note, ...] = write_melody(plan, lead) if lead is not None else ()
+    character = style.melody
+    if lead is not None and lead.source == "explicit" and character.density < 0.75:
+        # "a calming violin melody": a named melody instrument is heard, even in sparse styles.
+        character = replace(character, density=0.75)
+    melody: tuple[Note, ...] = (write_melody(plan, lead, character=character)
+                                if lead is not None else ())
     tracks: list[Track] = []
     for part in parts:
         if part is lead:

@@ -85,7 +85,9 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
                            if program_family(r.program) in ("piano", "organ", "guitar")
                            or r.program == 46), None)
             if holder is not None:
-                requests.append(replace(holder, name=f"{holder.name} (left hand)",
+                hand = "left hand" if program_family(holder.program) in ("piano", "organ") \
+                    else "bass notes"
+                requests.append(replace(holder, name=f"{holder.name} ({hand})",
                                          role="bass", source="inferred"))
     excluded = tuple(spec.excluded)
     requests = _with_harmony(requests, style, excluded,
