@@ -41,11 +41,15 @@ $(VENV)/.apt-stamp:
 	fi
 	@touch $@
 
+# The product: the core plus transcription (basic-pitch on ONNX Runtime) and learning (PyTorch,
+# the CPU wheel pinned to 2.13.0). basic-pitch and tinysoundfont go in with --no-deps: their own
+# requirements would pull TensorFlow / a pyaudio that does not build.
 $(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "setuptools<81" wheel
-	$(PIP) install -e .
-	$(PIP) install --no-deps "tinysoundfont>=0.3.7"
+	$(PIP) install "torch==2.13.0" "setuptools<81"
+	$(PIP) install -e ".[transcribe,learn]"
+	$(PIP) install --no-deps "tinysoundfont>=0.3.7" "basic-pitch==0.4.0"
 	@touch $@
 
 $(VENV)/.dev-stamp: $(VENV)/.core-stamp
