@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 
 APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
 
-.PHONY: demo test install install-dev apt lint bench clean
+.PHONY: demo test install install-dev apt lint bench model clean
 
 demo: install
 	$(VENV)/bin/tunecraft demo -o out/demo.wav
@@ -61,6 +61,12 @@ lint: install-dev
 
 bench: install
 	$(PY) benchmarks/render.py
+	$(PY) benchmarks/generate.py
+
+# Rebuild the default model shipped in src/tunecraft/models/default/ from music21's bundled
+# folk songs and chorales (fixed seed; figures in its MODEL_CARD.md).
+model: install
+	$(PY) -m tunecraft.models.build_default
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis .cache

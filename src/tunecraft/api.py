@@ -385,7 +385,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              instruments: list[str] | tuple[str, ...] | None = None, render: bool = True,
              stems: bool = False, options: RenderOptions | None = None,
              check_audio: bool = False, max_attempts: int = 3,
-             progress: Any = None) -> Result:
+             melody_engine: str = "rules", progress: Any = None) -> Result:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -394,7 +394,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     (:func:`tunecraft.evaluate.adherence`); when a hard guarantee fails, it is composed again
     with the next seed, up to ``max_attempts`` times. ``check_audio`` adds an independent tempo
     estimate of the rendered audio (librosa; slower). ``progress(stage, fraction)`` is called as
-    the work advances.
+    the work advances. ``melody_engine`` "learned" samples the tune from the default model
+    shipped with tunecraft instead of writing it from motifs.
     """
     import secrets
 
@@ -414,13 +415,13 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
     step("composing", 0.1)
-    score = compose(spec, seed=seed)
+    score = compose(spec, seed=seed, melody_engine=melody_engine)
     report = adherence(spec, score)
     attempts = 1
     while not report.passed and attempts < max_attempts:
         log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
                     "; ".join(c.name for c in report.failures))
-        score = compose(spec, seed=seed + attempts)
+        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine)
         report = adherence(spec, score)
         attempts += 1
     if not report.passed:
@@ -451,3 +452,65 @@ def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
         return options
     style = load_style(spec.style)
     return replace(RenderOptions(), reverb=max(0.0, min(1.0, float(style.mix.reverb))))
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning from music
+
+
+def save_transcription(result: Any, path: str | os.PathLike[str], *,
+                       source: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
+    """Write a transcription: PATH.mid and a PATH.json report beside it, all or nothing."""
+    from .io.files import atomic_outputs
+    from .io.json import write_json
+    from .io.midi import write_midi
+
+    midi_path = Path(path)
+    json_path = midi_path.with_suffix(".json")
+    report = {"tunecraft": _version(), "source": str(source) if source is not None else None,
+              "bpm": result.bpm, "seconds": round(float(result.seconds), 4),
+              "notes_raw": result.notes_raw, "notes_kept": result.notes_kept}
+    options = getattr(result, "options", None)
+    if options is not None:
+        from dataclasses import asdict, is_dataclass
+
+        report["options"] = asdict(options) if is_dataclass(options) else options
+    with atomic_outputs([midi_path, json_path]) as (tmp_mid, tmp_json):
+        write_midi(result.score, tmp_mid)
+        write_json(bundle_json(result.score, extra={"transcription": report}), tmp_json)
+    return midi_path, json_path
+
+
+def _score_of(path: Path) -> Score:
+    if path.suffix.lower() in AUDIO_IN_EXTS:
+        from .transcribe import transcribe
+
+        return transcribe(path).score
+    return load(path)
+
+
+def evaluate_files(files: list[str | os.PathLike[str]], *,
+                   reference: str | os.PathLike[str] | None = None,
+                   plot: bool = False) -> dict[str, Any]:
+    """Measure each file (scores; audio is transcribed first) and compare with a corpus."""
+    from .evaluate import compare_to_reference, measure, piano_roll_png
+
+    out: dict[str, Any] = {"files": []}
+    scores = []
+    for f in files:
+        p = Path(f)
+        score = _score_of(p)
+        scores.append(score)
+        item: dict[str, Any] = {"file": str(p), "metrics": measure(score).to_dict()}
+        if plot:
+            item["plot"] = str(piano_roll_png(score, p.with_suffix(".png"), title=p.name))
+        out["files"].append(item)
+    if reference is not None:
+        from .corpus import load_corpus
+
+        ref = [s for _, s in load_corpus(reference)]
+        if not ref:
+            raise InputFileError(reference, "the reference corpus has no pieces")
+        out["reference"] = {"corpus": str(reference), "pieces": len(ref),
+                            **compare_to_reference(scores, ref)}
+    return out

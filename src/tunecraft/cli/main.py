@@ -180,11 +180,14 @@ def _slug(text: str, limit: int = 40) -> str:
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
 @click.option("--check-audio", is_flag=True,
               help="Also measure the tempo of the rendered audio (librosa; slower).")
+@click.option("--melody-engine", type=click.Choice(["rules", "learned"]), default="rules",
+              show_default=True, help="Write the tune from motifs, or sample it from the "
+                                      "model shipped with tunecraft.")
 @click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No progress bar, no file list.")
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
              instruments: tuple[str, ...], stems: bool, backend: str, check_audio: bool,
-             quiet_cmd: bool) -> None:
+             melody_engine: str, quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
     import secrets
 
@@ -212,11 +215,13 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
 
             result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
                                   meter=meter, instruments=names or None, stems=stems,
-                                  options=options, check_audio=check_audio, progress=progress)
+                                  options=options, check_audio=check_audio, progress=progress,
+                                  melody_engine=melody_engine)
     else:
         result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
                               meter=meter, instruments=names or None, stems=stems,
-                              options=options, check_audio=check_audio)
+                              options=options, check_audio=check_audio,
+                              melody_engine=melody_engine)
     bundle = result.save(out, stems=stems)
     if not quiet_cmd:
         spec = result.spec
@@ -284,6 +289,200 @@ def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool, s
         click.echo(f"{prompt!r} -> {result.spec.style.replace('_', ' ')}, {result.spec.bpm:g} "
                    f"bpm, {result.score.key.name}, seed {seed}")
     _say_bundle(bundle)
+
+
+# ----------------------------------------------------------------------------------------------
+# Learning from music: transcribe, ingest, train, sample, evaluate
+
+
+def _bar(total: int, label: str, quiet: bool):
+    if quiet or not sys.stderr.isatty() or total <= 0:
+        return None
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="MIDI file to write (.mid); a .json report is written beside it.")
+@click.option("--onset-threshold", type=float, help="Basic Pitch onset threshold (0-1).")
+@click.option("--frame-threshold", type=float, help="Basic Pitch frame threshold (0-1).")
+@click.option("--min-note-ms", type=float, help="Shortest note kept, in milliseconds.")
+@click.option("--pitch-bends", is_flag=True, help="Keep pitch bends (in the JSON report).")
+@click.option("--no-quantize", is_flag=True, help="Keep the played timing (no grid).")
+def transcribe(source: Path, output: Path, onset_threshold: float | None,
+               frame_threshold: float | None, min_note_ms: float | None, pitch_bends: bool,
+               no_quantize: bool) -> None:
+    """Transcribe audio (WAV, MP3, FLAC, OGG) to MIDI with Basic Pitch."""
+    from dataclasses import replace
+
+    from .. import api
+    from ..errors import OutputFileError
+    from ..transcribe import TranscribeOptions
+    from ..transcribe import transcribe as _transcribe
+
+    if output.suffix.lower() not in (".mid", ".midi"):
+        raise OutputFileError(output, "transcriptions are written as MIDI: use a .mid name")
+    opts = TranscribeOptions()
+    given = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
+             "min_note_ms": min_note_ms}
+    opts = replace(opts, **{k: v for k, v in given.items() if v is not None},
+                   pitch_bends=pitch_bends, quantize=not no_quantize)
+    result = _transcribe(source, options=opts)
+    paths = api.save_transcription(result, output, source=source)
+    click.echo(f"{result.notes_kept} notes at {result.bpm:g} bpm "
+               f"({result.seconds:.1f} s of audio)")
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Corpus folder (created; resumable).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="Local process pool, or Ray (cluster from RAY_ADDRESS).")
+@click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: cores).")
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No progress bar.")
+def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | None,
+           quiet_cmd: bool) -> None:
+    """Build a corpus from folders of MIDI, MusicXML, ABC and audio, or corpus:NAME.
+
+    \b
+    Built-in corpora from music21: corpus:bach-chorales, corpus:essen-folk, corpus:oneill,
+    corpus:ryans (add :N to take the first N pieces).
+    """
+    from ..corpus import ingest as _ingest
+
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def progress(done: int, total: int) -> None:
+        if state["bar"] is None:
+            state["bar"] = _bar(total, "ingesting", quiet_cmd)
+            if state["bar"] is not None:
+                state["bar"].__enter__()
+        if state["bar"] is not None:
+            state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        report = _ingest(list(sources), output, engine=engine, workers=workers,
+                         progress=progress)
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+    click.echo(f"{report.added} added, {report.already} already there, {report.skipped} "
+               f"skipped, {report.failed} failed -> {output}")
+    for entry in report.entries:
+        if entry.get("status") in ("skipped", "failed") and not quiet_cmd:
+            click.echo(f"  {entry['status']}: {entry['source']}: {entry.get('reason', '')}")
+
+
+@cli.command()
+@click.argument("corpus", type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Model folder to write.")
+@click.option("--model", "kind", type=click.Choice(["lstm", "transformer"]),
+              default="transformer", show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--seq-len", type=click.IntRange(min=8), help="Tokens per training window.")
+@click.option("--lr", type=float, help="Learning rate.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in OUTPUT.")
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No per-epoch lines.")
+def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
+          seq_len: int | None, lr: float | None, device: str, seed: int, resume: bool,
+          quiet_cmd: bool) -> None:
+    """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
+    from ..models import train as _train
+
+    def progress(info: Any) -> None:
+        if not quiet_cmd:
+            click.echo(str(info), err=True)
+
+    kwargs: dict[str, Any] = {"model": kind, "epochs": epochs, "batch_size": batch_size,
+                              "device": device, "out_dir": output, "seed": seed,
+                              "resume": resume, "progress": progress}
+    if seq_len is not None:
+        kwargs["seq_len"] = seq_len
+    if lr is not None:
+        kwargs["lr"] = lr
+    report = _train(corpus, **kwargs)
+    click.echo(str(report))
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
+@click.argument("model_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("--prompt-midi", type=click.Path(dir_okay=False, path_type=Path),
+              help="A MIDI (or MusicXML) file to continue.")
+@click.option("--bars", type=click.IntRange(min=1, max=512), default=8, show_default=True)
+@click.option("--temperature", type=click.FloatRange(min=0.01, max=5.0), default=1.0,
+              show_default=True)
+@click.option("--top-p", type=click.FloatRange(min=0.01, max=1.0), default=0.95,
+              show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), help="Same seed, same music.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+def sample(model_dir: Path | None, output: Path, prompt_midi: Path | None, bars: int,
+           temperature: float, top_p: float, seed: int | None, backend: str) -> None:
+    """Sample music from a trained model (default: the model shipped with tunecraft)."""
+    import secrets
+
+    from .. import api
+    from ..models import sample as _sample
+    from ..render import RenderOptions
+
+    api.bundle_paths(output)
+    prompt = api.load(prompt_midi) if prompt_midi is not None else None
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    score = _sample(model_dir, prompt=prompt, bars=bars, temperature=temperature, top_p=top_p,
+                    seed=seed)
+    bundle = api.save(score, output, options=RenderOptions(backend=backend),
+                      extra={"request": {"model": str(model_dir or "default"), "bars": bars,
+                                         "temperature": temperature, "top_p": top_p,
+                                         "seed": seed,
+                                         "prompt_midi": str(prompt_midi) if prompt_midi
+                                         else None}})
+    click.echo(f"sampled {bars} bars, seed {seed}")
+    _say_bundle(bundle)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--reference", type=click.Path(file_okay=False, path_type=Path),
+              help="A corpus folder to compare the files with.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--plot", is_flag=True, help="Write FILE.png piano rolls beside the files.")
+def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
+             plot: bool) -> None:
+    """Measure music: pitch-class entropy, scale and groove consistency, empty beats,
+    polyphony, range, density; and the distance to a reference corpus."""
+    from .. import api
+
+    data = api.evaluate_files(list(files), reference=reference, plot=plot)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for item in data["files"]:
+        m = item["metrics"]
+        click.echo(f"{item['file']}")
+        for k, v in m.items():
+            if isinstance(v, (int, float)):
+                click.echo(f"  {k:<22} {v:.3f}" if isinstance(v, float) else f"  {k:<22} {v}")
+        if item.get("plot"):
+            click.echo(f"  wrote {item['plot']}")
+    if data.get("reference"):
+        click.echo(f"distance to {data['reference']['corpus']}:")
+        for k, v in data["reference"]["distance"].items():
+            click.echo(f"  {k:<22} {v:.3f}" if isinstance(v, float) else f"  {k:<22} {v}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PartSpec", "Plan", "SectionPlan", "build_ensemble", "compose", "make_plan"]
+__all__ = ["MELODY_ENGINES", "PartSpec", "Plan", "SectionPlan", "build_ensemble", "compose",
+           "make_plan"]
 
 _SCORE_ROLES = {"chords": "chords", "harmony": "harmony", "lead": "lead", "vocal": "vocal",
                 "bass": "bass", "drums": "drums", "percussion": "percussion", "pad": "pad",
@@ -68,8 +69,21 @@ def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
     return tuple(sorted(notes, key=lambda n: (n.start, n.pitch)))
 
 
-def compose(spec: MusicSpec, *, seed: int, style: Style | None = None) -> Score:
-    """Write the score for a request. Deterministic for a seed."""
+MELODY_ENGINES = ("rules", "learned")
+
+
+def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
+            melody_engine: str = "rules") -> Score:
+    """Write the score for a request. Deterministic for a seed.
+
+    ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
+    samples it from the default model shipped with tunecraft (``compose.learned``).
+    """
+    from ..errors import ParameterError
+
+    if melody_engine not in MELODY_ENGINES:
+        raise ParameterError(f"melody engine {melody_engine!r} is unknown (use "
+                             f"{' or '.join(MELODY_ENGINES)})")
     from ..styles import load_style
     from .melody import write_melody
     from .parts import humanize, write_part
@@ -82,8 +96,13 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None) -> Score:
     if lead is not None and lead.source == "explicit" and character.density < 0.75:
         # "a calming violin melody": a named melody instrument is heard, even in sparse styles.
         character = replace(character, density=0.75)
-    melody: tuple[Note, ...] = (write_melody(plan, lead, character=character)
-                                if lead is not None else ())
+    melody: tuple[Note, ...] = ()
+    if lead is not None and melody_engine == "learned":
+        from .learned import write_learned_melody
+
+        melody = tuple(write_learned_melody(plan, lead))
+    elif lead is not None:
+        melody = write_melody(plan, lead, character=character)
     tracks: list[Track] = []
     for part in parts:
         if part is lead:
