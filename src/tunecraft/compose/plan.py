@@ -151,6 +151,7 @@ def _base_bars(kind: str, style: Style) -> int:
 
 
 _CORE_KEEP = ("chorus", "drop", "a", "head", "verse", "b")  # the heart of a form, best first
+_GROWS = ("chorus", "drop", "verse", "solo", "a", "b", "head")  # may double in long pieces
 _EDGES = ("intro", "outro")
 
 
@@ -178,14 +179,49 @@ def _fit_sequence(seq: list[str], base: dict[str, int], total: int) -> list[tupl
     body: list[tuple[str, int]] = []
     used = 0
     i = 0
-    while True:
-        kind = middle[i % len(middle)]
-        bars = base[kind]
-        if used + bars > budget:
-            break
-        body.append((kind, bars))
-        used += bars
-        i += 1
+    if sum(base[k] for k in middle) <= budget:
+        # Long form: the style's whole form, with more verse-to-chorus rounds inserted after
+        # the second chorus (before the bridge and the final choruses), so a five-minute song
+        # still has one bridge, its breakdown and build where the style has them, and an ending.
+        body = [(k, base[k]) for k in middle]
+        used = sum(b for _, b in body)
+        first_keep = middle.index(keep)
+        cycle = [(k, base[k]) for k in middle[: first_keep + 1]]
+        keeps = [j for j, (k, _) in enumerate(body) if k == keep]
+        at = (keeps[1] if len(keeps) > 1 else keeps[0]) + 1
+        step = sum(b for _, b in cycle)
+        if step and used + step <= budget:  # one more round, not five verses in a row
+            body[at:at] = cycle
+            at += len(cycle)
+            used += step
+        # An instrumental break (a solo over the verse changes) before the bridge, then the
+        # final choruses ride out.
+        solo = base.get("solo", base.get(cycle[0][0], 8)) if cycle else 8
+        if budget - used >= solo + base[keep] and "solo" not in middle:
+            body.insert(at, ("solo", solo))
+            base = {**base, "solo": solo}
+            used += solo
+        # Still room: sections grow by whole repeats of themselves (a double chorus, a
+        # longer solo), the final ones first, rather than more and more sections.
+        grown = True
+        while grown:
+            grown = False
+            for j in range(len(body) - 1, -1, -1):
+                k, b = body[j]
+                if k in _GROWS and b < 4 * base[k] and budget - used >= base[k]:
+                    body[j] = (k, b + base[k])
+                    used += base[k]
+                    grown = True
+        i = len(middle)
+    else:
+        while True:
+            kind = middle[i % len(middle)]
+            bars = base[kind]
+            if used + bars > budget:
+                break
+            body.append((kind, bars))
+            used += bars
+            i += 1
     # The form ends on its heart: drop trailing sections after the last keep-section.
     while body and body[-1][0] != keep and any(k == keep for k, _ in body):
         used -= body.pop()[1]
