@@ -511,6 +511,6 @@ def evaluate_files(files: list[str | os.PathLike[str]], *,
         ref = [s for _, s in load_corpus(reference)]
         if not ref:
             raise InputFileError(reference, "the reference corpus has no pieces")
-        out["reference"] = {"corpus": str(reference), "pieces": len(ref),
+        out["reference"] = {"corpus": str(reference), "size": len(ref),
                             **compare_to_reference(scores, ref)}
     return out

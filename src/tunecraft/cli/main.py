@@ -479,10 +479,16 @@ def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
                 click.echo(f"  {k:<22} {v:.3f}" if isinstance(v, float) else f"  {k:<22} {v}")
         if item.get("plot"):
             click.echo(f"  wrote {item['plot']}")
-    if data.get("reference"):
-        click.echo(f"distance to {data['reference']['corpus']}:")
-        for k, v in data["reference"]["distance"].items():
-            click.echo(f"  {k:<22} {v:.3f}" if isinstance(v, float) else f"  {k:<22} {v}")
+    ref = data.get("reference")
+    if ref:
+        dist = ref.get("distance") or {}
+        click.echo(f"compared with {ref['corpus']} ({ref['size']} pieces):")
+        if not dist:
+            click.echo("  too few pieces for a distribution distance (3 or more in all)")
+        for k, v in dist.items():
+            if k.endswith(".overlap"):
+                kl = dist.get(k[: -len(".overlap")] + ".kl")
+                click.echo(f"  {k[: -len('.overlap')]:<22} overlap {v:.3f}   KL {kl:.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
