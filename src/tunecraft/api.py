@@ -514,3 +514,30 @@ def evaluate_files(files: list[str | os.PathLike[str]], *,
         out["reference"] = {"corpus": str(reference), "size": len(ref),
                             **compare_to_reference(scores, ref)}
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Story mode
+
+
+def story(timeline: Any, *, duration: float | None = None, seed: int | None = None,
+          options: RenderOptions | None = None, render: bool = True,
+          stems: bool = False) -> Any:
+    """One piece that follows a timeline of prompts (MusicLM's story mode).
+
+    ``timeline`` is a list of ``(seconds, prompt)`` pairs, or lines like ``"0:00 time to
+    meditate"`` / ``"15 time to wake up"`` (see :func:`tunecraft.compose.story.parse_timeline`).
+    Each segment switches at the bar line nearest its time and is a section marker named after
+    its prompt. Returns a :class:`tunecraft.compose.story.StoryResult`; ``.save(PATH)`` writes
+    the bundle, its JSON holding the timeline (requested and actual times), the specs and one
+    adherence report per segment.
+    """
+    from .compose.story import parse_timeline
+    from .compose.story import story as _story
+
+    if isinstance(timeline, str):
+        timeline = parse_timeline(timeline.splitlines())
+    elif timeline and all(isinstance(x, str) for x in timeline):
+        timeline = parse_timeline(list(timeline))
+    return _story(timeline, duration=duration, seed=seed, options=options, render=render,
+                  stems=stems)

@@ -45,6 +45,10 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
                                          logging.INFO if verbose else logging.WARNING)
     logging.basicConfig(level=level, format="tunecraft: %(levelname)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # librosa and basic-pitch compile with numba on first use (~14 s); a writable cache makes
+    # every later run start in milliseconds.
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(cache, "tunecraft", "numba"))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -289,6 +293,59 @@ def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool, s
         click.echo(f"{prompt!r} -> {result.spec.style.replace('_', ' ')}, {result.spec.bpm:g} "
                    f"bpm, {result.score.key.name}, seed {seed}")
     _say_bundle(bundle)
+
+
+@cli.command()
+@click.argument("timeline", nargs=-1)
+@click.option("--file", "timeline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A text file with one 'M:SS prompt' line per segment.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write (default: out/story-<seed>.wav).")
+@click.option("--duration", type=float, help="Total length in seconds (default: the last "
+                                             "time + 15 s).")
+@click.option("--seed", type=click.IntRange(min=0), help="Same timeline + same seed = same files.")
+@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | None,
+          duration: float | None, seed: int | None, stems: bool, backend: str,
+          quiet_cmd: bool) -> None:
+    """One piece that follows a timeline of prompts, switching at the given times.
+
+    \b
+    Example:
+      tunecraft story "0:00 time to meditate" "0:15 time to wake up" \\
+                      "0:30 time to run" "0:45 time to give 100%" --duration 60
+    """
+    import secrets
+
+    from .. import api
+    from ..errors import ParameterError
+    from ..io.files import check_input
+    from ..render import RenderOptions
+
+    lines = list(timeline)
+    if timeline_file is not None:
+        path = check_input(timeline_file)
+        try:
+            lines += path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise ParameterError(f"{timeline_file}: not a text file") from None
+    if not lines:
+        raise ParameterError("give the timeline: \"0:00 PROMPT\" \"0:15 PROMPT\" ... or "
+                             "--file story.txt")
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    out = output or Path("out") / f"story-{seed}.wav"
+    api.bundle_paths(out)
+    options = None if backend == "auto" else RenderOptions(backend=backend)
+    result = api.story(lines, duration=duration, seed=seed, options=options, stems=stems)
+    bundle = result.save(out, stems=stems)
+    if not quiet_cmd:
+        for seg in result.segments:
+            click.echo(f"{seg.start_seconds:7.2f} s  (asked {seg.at:g} s)  {seg.prompt}  -> "
+                       f"{seg.spec.style.replace('_', ' ')}, {seg.spec.bpm:g} bpm")
+        _say_bundle(bundle)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from .plan import PartSpec, Plan, SectionPlan, make_plan
 if TYPE_CHECKING:
     from ..styles import Style
     from ..understand import MusicSpec
+    from .lyrics import Lyrics
+    from .melody import Motif
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +72,50 @@ def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
 
 
 MELODY_ENGINES = ("rules", "learned")
+_VOICE_PROGRAMS = (52, 53, 54, 85)  # Choir Aahs, Voice Oohs, Synth Voice, Lead 6 (voice)
+
+
+def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
+                lead: PartSpec | None) -> tuple[tuple[PartSpec, ...], PartSpec]:
+    """The part that sings the lyrics (role "vocal"), and the ensemble with it.
+
+    A lead already on a voice patch sings them. A lead the style chose is replaced by a voice
+    (GM 53 "Voice Oohs"; 52 "Choir Aahs" when the request names a choir) in a lead singer's
+    range, C4-G5. A lead the request named (a violin) keeps playing as a counter-line that
+    answers the voice, so every requested instrument is still heard. If the request rules
+    voices out ("no vocals"), the lead plays the words.
+    """
+    choir = any(r.program == 52 for r in spec.instruments) or "choir" in str(
+        getattr(spec, "prompt", "")).lower()
+    excluded = tuple(getattr(spec, "excluded", ()) or ())
+    if lead is not None and (lead.program in _VOICE_PROGRAMS
+                             or any(w in ("vocal", "vocals", "voice", "voices", "singing")
+                                    for w in excluded)):
+        vocal = replace(lead, role="vocal", sections=None)
+        return tuple(vocal if p is lead else p for p in parts), vocal
+    vocal = PartSpec(name="Choir" if choir else "Voice", role="vocal",
+                     program=52 if choir else 53, low=60, high=79,
+                     volume=lead.volume if lead is not None else 100,
+                     pan=64, source="inferred")
+    if lead is None:
+        return (vocal, *parts), vocal
+    if lead.source == "explicit":
+        counter = replace(lead, role="counter")
+        return (vocal, *(counter if p is lead else p for p in parts)), vocal
+    return tuple(vocal if p is lead else p for p in parts), vocal
 
 
 def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
-            melody_engine: str = "rules") -> Score:
+            melody_engine: str = "rules", motif: Motif | None = None,
+            lyrics: Lyrics | None = None) -> Score:
     """Write the score for a request. Deterministic for a seed.
 
     ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
     samples it from the default model shipped with tunecraft (``compose.learned``).
+    ``motif`` (rules engine; see :func:`compose.melody.hook_motif` and ``fit_motif``) gives
+    the hook the motif of another piece: story mode shares one motif across its segments.
+    ``lyrics`` (``compose.lyrics.parse_lyrics``) makes the tune a vocal line that sings them
+    (``compose.lyrics.write_vocal_line``) on a voice patch; see ``_vocal_part``.
     """
     from ..errors import ParameterError
 
@@ -97,12 +135,17 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
         # "a calming violin melody": a named melody instrument is heard, even in sparse styles.
         character = replace(character, density=0.75)
     melody: tuple[Note, ...] = ()
-    if lead is not None and melody_engine == "learned":
+    if lyrics is not None:
+        from .lyrics import write_vocal_line
+
+        parts, lead = _vocal_part(spec, parts, lead)
+        melody = write_vocal_line(plan, lead, lyrics)
+    elif lead is not None and melody_engine == "learned":
         from .learned import write_learned_melody
 
         melody = tuple(write_learned_melody(plan, lead))
     elif lead is not None:
-        melody = write_melody(plan, lead, character=character)
+        melody = write_melody(plan, lead, character=character, motif=motif)
     tracks: list[Track] = []
     for part in parts:
         if part is lead:

@@ -131,6 +131,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
             source=req.source))
     if not has_lead:
         parts = _promote_lead(parts)
+    parts = _both_hands(parts)
     parts = _under_the_tune(parts)
     order = {"lead": 0, "vocal": 0, "counter": 1, "arp": 2, "chords": 3, "harmony": 3,
              "strings": 4, "pad": 5, "bass": 6, "percussion": 7, "drums": 8}
@@ -138,11 +139,8 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
 
 
 def _promote_lead(parts: list[PartSpec]) -> list[PartSpec]:
-    """No melody instrument was asked for: the first pitched part sings the tune.
-
-    A polyphonic instrument (piano, guitar, organ...) alone keeps its accompaniment as a
-    second part of the same instrument, as a pianist plays both hands.
-    """
+    """No melody instrument was asked for: a pitched part sings the tune (a lone piano or
+    guitar then gets its accompaniment from :func:`_both_hands`)."""
     pitched = [p for p in parts if not p.is_drum and p.role not in ("bass",)]
     if not pitched:
         return parts
@@ -153,16 +151,7 @@ def _promote_lead(parts: list[PartSpec]) -> list[PartSpec]:
                                         program_family(p.program) not in singing,
                                         pitched.index(p)))
     lead = replace(first, role="lead", sections=None)
-    out = [lead if p is first else p for p in parts]
-    others = [p for p in out if not p.is_drum and p is not lead and p.role != "bass"]
-    if not others and program_family(first.program) in _POLYPHONIC:
-        accomp = replace(first, name=f"{first.name} (accompaniment)", role="chords",
-                         low=max(first.low - 12, 36), high=min(first.high, 76),
-                         pattern=first.pattern or "arpeggio_up", sections=None,
-                         volume=max(first.volume - 15, 40))
-        lead = replace(lead, name=f"{first.name} (melody)", low=max(first.low, 55))
-        out = [lead if p.role == "lead" else p for p in out] + [accomp]
-    return out
+    return [lead if p is first else p for p in parts]
 
 
 _ACCOMPANIMENT = ("chords", "harmony", "pad", "strings", "arp")
@@ -220,3 +209,24 @@ def _with_harmony(requests: list, style: Style, excluded: tuple[str, ...], *,
     if _is_excluded(req, excluded):
         return requests
     return [*requests, req]
+
+
+def _both_hands(parts: list[PartSpec]) -> list[PartSpec]:
+    """A piano, guitar, harp or organ playing alone plays its own accompaniment too: the
+    melody in the right hand, chords and a bass line in the left, as one player would."""
+    pitched = [p for p in parts if not p.is_drum]
+    if len(pitched) != 1 or pitched[0].role not in _MELODIC:
+        return parts
+    solo = pitched[0]
+    if program_family(solo.program) not in _POLYPHONIC and solo.program != 46:
+        return parts
+    melody = replace(solo, name=f"{solo.name} (melody)", low=max(solo.low, 60))
+    chords = replace(solo, name=f"{solo.name} (accompaniment)", role="chords",
+                     low=max(solo.low - 12, 45), high=min(solo.high, 72),
+                     pattern=solo.pattern if solo.pattern not in (None, "line") else
+                     "arpeggio_up", rhythm=None, sections=None, volume=max(solo.volume - 18, 40),
+                     source="inferred")
+    bass = replace(solo, name=f"{solo.name} (left hand)", role="bass", low=max(solo.low - 24, 33),
+                   high=55, pattern=None, rhythm=None, sections=None,
+                   volume=max(solo.volume - 12, 40), source="inferred")
+    return [melody if p is solo else p for p in parts] + [chords, bass]

@@ -52,7 +52,7 @@ from ..styles.events import swing_time
 from ..styles.model import MelodyCharacter
 from .plan import PartSpec, Plan, SectionPlan
 
-__all__ = ["HOOK_KINDS", "write_melody"]
+__all__ = ["HOOK_KINDS", "Motif", "fit_motif", "hook_motif", "write_melody"]
 
 _EPS = 1e-6
 
@@ -617,7 +617,8 @@ def _answer(space: _Pitches, prev: int, want: int, pcs: Sequence[int], *,
 
 
 def _realise(slots: Sequence[_Slot], chord_of: Callable[[float, float], Chord],
-             space: _Pitches, centre: float, final_tonic: bool) -> list[int]:
+             space: _Pitches, centre: float, final_tonic: bool,
+             keep_contour: bool = False, anchor_shift: float = 0.0) -> list[int]:
     """Pitch a section's notes: chord tones where the harmony is heard, scale steps between.
 
     A cell's first note takes its chord degree: near the tessitura at a phrase start, the
@@ -635,8 +636,9 @@ def _realise(slots: Sequence[_Slot], chord_of: Callable[[float, float], Chord],
         chord = chord_of(s.start, s.end)
         pcs = chord.pitch_classes
         step = ev.step
-        high_up = prev is not None and prev > upper and step > 0
-        low_down = prev is not None and prev < lower and step < 0
+        # (``keep_contour``: a given motif keeps its shape; the range edges still bounce.)
+        high_up = not keep_contour and prev is not None and prev > upper and step > 0
+        low_down = not keep_contour and prev is not None and prev < lower and step < 0
         if high_up or low_down:
             step = -step  # gravity: turn back towards the tessitura
         want = -int(math.copysign(1, prev_move)) if abs(prev_move) >= 5 else 0
@@ -665,7 +667,8 @@ def _realise(slots: Sequence[_Slot], chord_of: Callable[[float, float], Chord],
         elif ev.anchor is not None:
             pc = pcs[ev.degree % len(pcs)]
             if ev.anchor == "fresh" or phrase_anchor is None or cell_anchor is None:
-                ref = centre if prev is None else 0.3 * prev + 0.7 * centre
+                home = centre - anchor_shift  # room for a given motif's rise (or fall)
+                ref = home if prev is None else 0.3 * prev + 0.7 * home
                 p = _pick(space, (pc,), ref, prev, want, smooth=0.3)
             elif ev.anchor == "repeat":
                 move = (chord.root - phrase_anchor[1] + 6) % 12 - 6
@@ -726,6 +729,7 @@ class _Voice:
     phrase_bars: int
     hook: str
     energy: dict[str, float]  # a kind's energy (its first occurrence): density is per kind
+    motif: _Motif | None = None  # a given hook motif (story mode: shared across segments)
 
 
 def _hook_kind(sections: Sequence[SectionPlan]) -> str:
@@ -750,6 +754,8 @@ def _motif_bars(v: _Voice, kind: str) -> int:
 
 
 def _motif(v: _Voice, kind: str) -> _Motif:
+    if v.motif is not None and kind == v.hook:
+        return v.motif
     rng = v.plan.rng("melody", kind, "motif")
     return _make_motif(rng, v.grid, v.ch, _motif_bars(v, kind), _notes_per_bar(v, kind))
 
@@ -898,10 +904,13 @@ def _lift(space: _Pitches, pitches: list[int], idx: Sequence[int], slots: Sequen
 
 
 def write_melody(plan: Plan, part: PartSpec, *,
-                 character: MelodyCharacter | None = None) -> tuple[Note, ...]:
+                 character: MelodyCharacter | None = None,
+                 motif: Motif | None = None) -> tuple[Note, ...]:
     """The melody of ``part`` over ``plan``: motifs that return, develop and cadence.
 
-    ``character`` defaults to the plan's style melody. Notes are in beats, monophonic, sorted,
+    ``character`` defaults to the plan's style melody. ``motif`` (from :func:`hook_motif`,
+    fitted with :func:`fit_motif`) replaces the hook's own motif: the tune of another piece
+    comes back here, in this plan's key, chords and metre. Notes are in beats, monophonic, sorted,
     inside the part's register and inside the piece; the tune of a section kind is the same each
     time it returns (see the module docstring for the final lift, the intro and the outro).
     """
@@ -913,7 +922,7 @@ def write_melody(plan: Plan, part: PartSpec, *,
     for s in plan.sections:
         energy.setdefault(s.kind, s.energy)
     v = _Voice(plan, grid, ch, _pitch_space(plan, part, ch), max(2, min(8, int(ch.phrase_bars))),
-               _hook_kind(plan.sections), energy)
+               _hook_kind(plan.sections), energy, motif)
     chord_of = _chord_lookup(sorted(plan.chords, key=lambda c: c.start))
     played = [s for s in plan.sections if part.plays_in(s.kind)]
     counts = {k: sum(1 for s in plan.sections if s.kind == k) for k in energy}
@@ -928,7 +937,9 @@ def write_melody(plan: Plan, part: PartSpec, *,
             slots[-1] = replace(slots[-1], end=s.end)
         prof = _PROFILES.get(s.kind, _Profile())
         centre = v.space.centre + prof.tessitura * (v.space.hi - v.space.lo)
-        pitches = _realise(slots, chord_of, v.space, centre, last_section)
+        pitches = _realise(slots, chord_of, v.space, centre, last_section,
+                           keep_contour=v.motif is not None,
+                           anchor_shift=_motif_middle(v.motif) if v.motif is not None else 0.0)
         lift_kind = s.kind in ("chorus", "drop") or s.kind == v.hook
         if lift_kind and s.final and counts[s.kind] > 1 and s.kind not in _EDGE_KINDS:
             last_phrase = slots[-1].phrase
@@ -951,3 +962,66 @@ def _monophonic(notes: list[Note], length: float) -> tuple[Note, ...]:
             continue
         out.append(replace(n, duration=end - n.start))
     return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Motifs shared between pieces (story mode)
+
+Motif = _Motif  # public name: a motif is opaque outside this module (rhythm, steps, degree)
+
+
+def hook_motif(plan: Plan, part: PartSpec, *,
+               character: MelodyCharacter | None = None) -> Motif:
+    """The motif :func:`write_melody` would give this plan's hook (chorus, drop, A strain...)."""
+    ch = character or plan.style.melody
+    if not plan.sections:
+        raise ValueError("a plan without sections has no hook")
+    energy: dict[str, float] = {}
+    for s in plan.sections:
+        energy.setdefault(s.kind, s.energy)
+    v = _Voice(plan, metre_grid(plan.meter), ch, _pitch_space(plan, part, ch),
+               max(2, min(8, int(ch.phrase_bars))), _hook_kind(plan.sections), energy)
+    return _motif(v, v.hook)
+
+
+def _motif_middle(motif: Motif) -> float:
+    """Semitones from a motif's first note to the middle of its span (a scale step ~1.7)."""
+    h, heights = 0, [0]
+    for _, step, _ in _notes(motif)[1:]:
+        h += step
+        heights.append(h)
+    return 1.7 * (max(heights) + min(heights)) / 2
+
+
+def motif_notes(motif: Motif) -> int:
+    """How many notes (not rests) a motif has."""
+    return len(_notes(motif))
+
+
+def fit_motif(motif: Motif, source: TimeSignature, meter: TimeSignature, *,
+              augment: int = 1) -> Motif:
+    """A motif written in ``source`` re-rhythmed for ``meter``.
+
+    Each event keeps its place as a share of the motif (snapped to the new metre's grid); the
+    contour (scale steps) and the chord degree of the first note stay, so the tune comes back
+    in any key. ``augment`` 2 plays it in notes twice as long over twice as many bars (a calm
+    statement of a busy motif). Events that would collide on the new grid merge (their steps
+    add up), so the overall shape survives.
+    """
+    if augment not in (1, 2):
+        raise ValueError("augment must be 1 or 2")
+    grid = metre_grid(meter)
+    bars = motif.bars * augment
+    total = motif.bars * source.bar_beats
+    length = bars * grid.bar
+    out: list[tuple[float, int, bool]] = []
+    for o, s, r in motif.events:
+        at = round(o / total * length / grid.step) * grid.step
+        at = min(at, length - grid.step)
+        if out and at <= out[-1][0] + _EPS:
+            po, ps, pr = out[-1]
+            if not r:
+                out[-1] = (po, s if pr else ps + s, False)
+            continue
+        out.append((at, s, r))
+    return _Motif(tuple(out), bars, motif.degree)

@@ -244,7 +244,7 @@ def _on_pulse(offset: float, pulses: Sequence[float]) -> bool:
 def _finish(notes: list[Note], plan: Plan, *, drums: bool = False) -> tuple[Note, ...]:
     """Clip to the piece, drop empty notes, keep drums in range, untangle same-pitch overlaps."""
     end = plan.length
-    clean: list[tuple[int, float, float, int]] = []
+    clean: list[tuple[int, float, float, int, str | None]] = []
     for n in notes:
         if drums and not DRUM_RANGE[0] <= n.pitch <= DRUM_RANGE[1]:
             log.debug("drum key %d is outside %d-%d; left out", n.pitch, *DRUM_RANGE)
@@ -253,10 +253,10 @@ def _finish(notes: list[Note], plan: Plan, *, drums: bool = False) -> tuple[Note
         e = min(n.start + n.duration, end)
         if e - s < _TICK or s >= end - _TICK / 2:
             continue
-        clean.append((n.pitch, s, e, n.velocity))
+        clean.append((n.pitch, s, e, n.velocity, n.lyric))
     clean.sort(key=lambda x: (x[0], x[1], -x[3]))
     out: list[Note] = []
-    for i, (p, s, e, v) in enumerate(clean):
+    for i, (p, s, e, v, lyric) in enumerate(clean):
         if i and clean[i - 1][0] == p and abs(clean[i - 1][1] - s) < _TICK:
             continue  # the same note twice: keep the louder (sorted first)
         j = i + 1
@@ -265,7 +265,7 @@ def _finish(notes: list[Note], plan: Plan, *, drums: bool = False) -> tuple[Note
         if j < len(clean) and clean[j][0] == p:
             e = min(e, clean[j][1])
         if e - s >= _TICK:
-            out.append(Note(p, s, e - s, v))
+            out.append(Note(p, s, e - s, v, lyric))  # a sung syllable stays on its note
     out.sort(key=lambda n: (n.start, n.pitch))
     return tuple(out)
 
