@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import mido
 import numpy as np
 import pytest
 import soundfile as sf
@@ -184,3 +185,33 @@ def test_generate_refuses_impossible_requests_and_writes_nothing(tmp_path, args,
     r = run("generate", *args, "-o", str(out))
     _assert_clean_failure(r, needle)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_sings_lyrics_into_midi_lyric_events(tmp_path):
+    out = tmp_path / "song.wav"
+    words = "We light up the sky tonight, every heart is burning bright"
+    r = run("generate", "pop song", "--lyrics", words, "--duration", "20", "--seed", "2",
+            "--backend", "sine", "-q", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    midi = mido.MidiFile(out.with_suffix(".mid"))
+    sung = [m.text for t in midi.tracks for m in t if m.type == "lyrics"]
+    assert sung[:4] == ["We", "light", "up", "the"]
+    assert json.loads(out.with_suffix(".json").read_text())["lyrics"]["syllables"] == len(sung)
+    _assert_clean_failure(run("generate", "pop", "--lyrics", " ... ", "-o",
+                              str(tmp_path / "e.wav")), "lyrics are empty")
+    _assert_clean_failure(run("generate", "pop", "--lyrics", str(tmp_path / "missing.txt"),
+                              "-o", str(tmp_path / "e.wav")), "missing.txt")
+
+
+def test_story_switches_where_asked(tmp_path):
+    out = tmp_path / "story.wav"
+    r = run("story", "0:00 time to meditate", "0:12 time to run", "--duration", "24",
+            "--seed", "1", "--backend", "sine", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(out.with_suffix(".json").read_text())
+    names = [s["name"] for s in data["summary"]["sections"]]
+    assert names == ["time to meditate", "time to run"]
+    second = data["summary"]["sections"][1]["start_seconds"]
+    assert abs(second - 12) < 4  # the nearest bar line of a slow meditation bar
+    _assert_clean_failure(run("story", "0:10 late start", "-o", str(out)), "0:00")
+    _assert_clean_failure(run("story", "0:00 a", "0:20 b", "0:10 c", "-o", str(out)), "order")

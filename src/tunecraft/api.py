@@ -341,6 +341,7 @@ class Result:
     stems: Mapping[str, Audio] = field(default_factory=dict)
     backend: str | None = None
     attempts: int = 1
+    lyrics_notes: tuple[str, ...] = ()
 
     def sidecar(self) -> dict[str, Any]:
         """The extra JSON keys of the bundle: the request, the seed, the self-check."""
@@ -357,6 +358,9 @@ class Result:
         }
         if self.report is not None:
             data["adherence"] = self.report.to_dict()
+        sung = [n for t in self.score.tracks for n in t.notes if n.lyric is not None]
+        if sung or self.lyrics_notes:
+            data["lyrics"] = {"syllables": len(sung), "notes": list(self.lyrics_notes)}
         return data
 
     def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Bundle:
@@ -385,7 +389,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              instruments: list[str] | tuple[str, ...] | None = None, render: bool = True,
              stems: bool = False, options: RenderOptions | None = None,
              check_audio: bool = False, max_attempts: int = 3,
-             melody_engine: str = "rules", progress: Any = None) -> Result:
+             melody_engine: str = "rules", lyrics: str | None = None,
+             progress: Any = None) -> Result:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -395,7 +400,9 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     with the next seed, up to ``max_attempts`` times. ``check_audio`` adds an independent tempo
     estimate of the rendered audio (librosa; slower). ``progress(stage, fraction)`` is called as
     the work advances. ``melody_engine`` "learned" samples the tune from the default model
-    shipped with tunecraft instead of writing it from motifs.
+    shipped with tunecraft instead of writing it from motifs. ``lyrics`` (text, or a path to a
+    .txt file) are sung by a vocal line, one note per syllable, stored as MIDI lyric events and
+    MusicXML lyrics.
     """
     import secrets
 
@@ -414,22 +421,35 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     step("understanding", 0.0)
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
+    sung = None
+    if lyrics is not None:
+        from .compose.lyrics import load_lyrics, parse_lyrics
+
+        sung = parse_lyrics(load_lyrics(lyrics), language=spec.language)
     step("composing", 0.1)
-    score = compose(spec, seed=seed, melody_engine=melody_engine)
+    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung)
     report = adherence(spec, score)
     attempts = 1
     while not report.passed and attempts < max_attempts:
         log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
                     "; ".join(c.name for c in report.failures))
-        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine)
+        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine, lyrics=sung)
         report = adherence(spec, score)
         attempts += 1
     if not report.passed:
         log.warning("the result still breaks: %s", "; ".join(
             f"{c.name} (expected {c.expected}, got {c.measured})" for c in report.failures))
+    notes: tuple[str, ...] = ()
+    if sung is not None:
+        from .compose import make_plan
+        from .compose.lyrics import layout_lyrics
+        from .styles import load_style
+
+        plan = make_plan(spec, load_style(spec.style), seed=seed + attempts - 1)
+        notes = tuple(layout_lyrics(plan, sung).notes)
     if not render:
         return Result(spec=spec, score=score, audio=None, seed=seed, report=report,
-                      attempts=attempts)
+                      attempts=attempts, lyrics_notes=notes)
     step("rendering", 0.3)
     rendered = render_stems(score, options=_style_options(spec, options))
     if check_audio:
@@ -438,7 +458,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     step("done", 1.0)
     return Result(spec=spec, score=score, audio=rendered.mix, seed=seed, report=report,
                   stems=dict(rendered.stems) if stems else {}, backend=rendered.backend,
-                  attempts=attempts)
+                  attempts=attempts, lyrics_notes=notes)
 
 
 def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
