@@ -350,6 +350,76 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
         _say_bundle(bundle)
 
 
+@cli.command()
+@click.argument("melody", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("prompt", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("--duration", type=float, help="Length in seconds (default: intro, the tune, an "
+                                             "ending).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Same melody + prompt + seed = same files.")
+@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float | None,
+            seed: int | None, stems: bool, backend: str, quiet_cmd: bool) -> None:
+    """Arrange a hummed, whistled or MIDI melody in a style: the tune stays in the lead.
+
+    \b
+    Examples:
+      tunecraft arrange hum.wav "string quartet" -o out/quartet.wav
+      tunecraft arrange tune.mid "jazz with saxophone" -o out/jazz.wav
+    """
+    import secrets
+
+    from .. import api
+    from ..render import RenderOptions
+
+    api.bundle_paths(output)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    options = None if backend == "auto" else RenderOptions(backend=backend)
+    result = api.arrange(melody, " ".join(prompt), seed=seed, duration=duration,
+                         options=options, stems=stems)
+    bundle = result.save(output, stems=stems) if stems else result.save(output)
+    if not quiet_cmd:
+        heard = result.heard
+        click.echo(f"heard {len(heard.score.notes)} notes at {heard.bpm:g} bpm in "
+                   f"{heard.key.name}, {heard.meter}; seed {seed}")
+        _say_bundle(bundle)
+
+
+@cli.command(name="continue")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("--duration", type=float, required=True, help="Seconds of new music.")
+@click.option("--prompt", help="What should change, e.g. 'faster, with strings'.")
+@click.option("--only-new", is_flag=True, help="Write the continuation alone.")
+@click.option("--seed", type=click.IntRange(min=0), help="Same input + seed = same files.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+def continue_cmd(source: Path, output: Path, duration: float, prompt: str | None,
+                 only_new: bool, seed: int | None, backend: str, quiet_cmd: bool) -> None:
+    """Continue a MIDI, MusicXML or audio file: same tempo, meter, key and instruments."""
+    import secrets
+
+    from .. import api
+    from ..render import RenderOptions
+
+    api.bundle_paths(output)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    options = None if backend == "auto" else RenderOptions(backend=backend)
+    result = api.continue_music(source, duration=duration, prompt=prompt, seed=seed,
+                                only_new=only_new, options=options)
+    bundle = result.save(output)
+    if not quiet_cmd:
+        click.echo(f"continued {source} by {duration:g} s, seed {seed}")
+        _say_bundle(bundle)
+
+
 # ----------------------------------------------------------------------------------------------
 # Learning from music: transcribe, ingest, train, sample, evaluate
 
