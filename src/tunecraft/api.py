@@ -561,3 +561,57 @@ def story(timeline: Any, *, duration: float | None = None, seed: int | None = No
         timeline = parse_timeline(list(timeline))
     return _story(timeline, duration=duration, seed=seed, options=options, render=render,
                   stems=stems)
+
+
+# ----------------------------------------------------------------------------------------------
+# Continuation
+
+
+def continue_music(source: Any, *, duration: float, prompt: str | None = None,
+                   seed: int | None = None, only_new: bool = False,
+                   options: RenderOptions | None = None, render: bool = True,
+                   stems: bool = False) -> Any:
+    """Continue a piece for ``duration`` more seconds (Jukebox's continuation, on a score).
+
+    ``source`` is a MIDI/MusicXML/JSON score file, an audio file (.wav, .mp3, .flac...:
+    transcribed first with :func:`tunecraft.transcribe.transcribe`) or a :class:`Score`. The
+    continuation keeps the tempo, meter, key and tracks unless ``prompt`` says otherwise
+    ("faster, in 4/4"), grows its tune from the input's motif and starts at the next bar line
+    after the input ends; the input's notes stay unchanged at their times. ``only_new`` makes
+    the rendered and saved output the continuation alone. Returns a
+    :class:`tunecraft.compose.continuation.ContinuationResult`; ``.save(PATH)`` writes the
+    bundle, its JSON holding the source, the join point in beats and seconds, the spec and what
+    was kept and what changed.
+    """
+    import secrets
+    from dataclasses import replace
+
+    from .compose.continuation import continue_score
+    from .score import Score
+
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    transcribed = False
+    label: str | None = None
+    if isinstance(source, Score):
+        score = source
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        label = str(path)
+        if _ext(path) in AUDIO_IN_EXTS:
+            from .transcribe import transcribe
+
+            score = transcribe(path).score
+            transcribed = True
+        else:
+            score = load(path)
+    else:
+        raise ParameterError(f"continue needs a file or a score, not {type(source).__name__}")
+    result = continue_score(score, duration=duration, prompt=prompt, seed=seed)
+    result = replace(result, source=label, transcribed=transcribed, only_new=bool(only_new))
+    if not render:
+        return result
+    opts = _style_options(result.spec, options) if result.spec is not None else options
+    rendered = render_stems(result.output, options=opts)
+    return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
+                   backend=rendered.backend)

@@ -730,6 +730,7 @@ class _Voice:
     hook: str
     energy: dict[str, float]  # a kind's energy (its first occurrence): density is per kind
     motif: _Motif | None = None  # a given hook motif (story mode: shared across segments)
+    develop: bool = False  # other kinds develop the given motif (continuation)
 
 
 def _hook_kind(sections: Sequence[SectionPlan]) -> str:
@@ -757,6 +758,8 @@ def _motif(v: _Voice, kind: str) -> _Motif:
     if v.motif is not None and kind == v.hook:
         return v.motif
     rng = v.plan.rng("melody", kind, "motif")
+    if v.motif is not None and v.develop:
+        return _develop(rng, v.grid, v.motif, v.ch)
     return _make_motif(rng, v.grid, v.ch, _motif_bars(v, kind), _notes_per_bar(v, kind))
 
 
@@ -905,14 +908,18 @@ def _lift(space: _Pitches, pitches: list[int], idx: Sequence[int], slots: Sequen
 
 def write_melody(plan: Plan, part: PartSpec, *,
                  character: MelodyCharacter | None = None,
-                 motif: Motif | None = None) -> tuple[Note, ...]:
+                 motif: Motif | None = None,
+                 develop_motif: bool = False) -> tuple[Note, ...]:
     """The melody of ``part`` over ``plan``: motifs that return, develop and cadence.
 
     ``character`` defaults to the plan's style melody. ``motif`` (from :func:`hook_motif`,
     fitted with :func:`fit_motif`) replaces the hook's own motif: the tune of another piece
-    comes back here, in this plan's key, chords and metre. Notes are in beats, monophonic, sorted,
-    inside the part's register and inside the piece; the tune of a section kind is the same each
-    time it returns (see the module docstring for the final lift, the intro and the outro).
+    comes back here, in this plan's key, chords and metre; with ``develop_motif`` the other
+    section kinds get developments of it (inversion, rhythmic variation, a new tail) instead of
+    motifs of their own (continuation: the whole tune grows from the input's motif). Notes are
+    in beats, monophonic, sorted, inside the part's register and inside the piece; the tune of
+    a section kind is the same each time it returns (see the module docstring for the final
+    lift, the intro and the outro).
     """
     ch = character or plan.style.melody
     if not plan.sections:
@@ -922,7 +929,7 @@ def write_melody(plan: Plan, part: PartSpec, *,
     for s in plan.sections:
         energy.setdefault(s.kind, s.energy)
     v = _Voice(plan, grid, ch, _pitch_space(plan, part, ch), max(2, min(8, int(ch.phrase_bars))),
-               _hook_kind(plan.sections), energy, motif)
+               _hook_kind(plan.sections), energy, motif, develop_motif and motif is not None)
     chord_of = _chord_lookup(sorted(plan.chords, key=lambda c: c.start))
     played = [s for s in plan.sections if part.plays_in(s.kind)]
     counts = {k: sum(1 for s in plan.sections if s.kind == k) for k in energy}
