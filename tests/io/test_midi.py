@@ -112,3 +112,23 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_text_beyond_latin1_survives(tmp_path):
+    s = Score(tracks=(track("Violão – coração", [(60, 0, 1, 80, "ção"), (62, 1, 1, 80, "’s")],
+                            role="vocal"),), title="Canción — “uma música”")
+    path = write_midi(s, tmp_path / "u.mid")
+    back = read_midi(path)
+    assert back.title == s.title and back.tracks[0].name == "Violão – coração"
+    assert [n.lyric for n in back.tracks[0].notes] == ["ção", "’s"]
+
+
+def test_reads_latin1_text(tmp_path):
+    mid = mido.MidiFile(type=1, ticks_per_beat=480, charset="latin1")
+    t = mido.MidiTrack()
+    t += [mido.MetaMessage("track_name", name="Canción"),
+          mido.Message("note_on", note=60, velocity=80, time=0),
+          mido.Message("note_off", note=60, velocity=0, time=480)]
+    mid.tracks.append(t)
+    mid.save(tmp_path / "l.mid")
+    assert read_midi(tmp_path / "l.mid").tracks[0].name == "Canción"

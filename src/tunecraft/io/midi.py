@@ -7,6 +7,7 @@ What a written file holds (type 1, 960 ticks per quarter note):
 * one track per instrument: its name, a program change, volume (CC7) and pan (CC10), a text
   event recording its role ("tunecraft role: bass"), its notes and the lyrics sung on them;
 * drums on channel 10, other tracks on channels 1-16 in order (skipping 10);
+* text (title, track names, markers, lyrics) in UTF-8; files with Latin-1 text read too;
 * an end-of-track at the score's length, so trailing rests survive.
 
 Reading accepts any standard MIDI file (type 0 or 1, any resolution). Notes are grouped by track
@@ -112,7 +113,8 @@ def score_to_midi(score: Score) -> Any:
         meta.append((to_ticks(prev_end), 5, mido.MetaMessage("text",
                                                              text=CHORD_PREFIX + NO_CHORD)))
 
-    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    # Text (titles, track names, lyrics) is written as UTF-8: "Canción – coração" survives.
+    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT, charset="utf-8")
     mid.tracks.append(_to_delta(meta, end_tick))
     for track, ch in zip(score.tracks, _channels(score.tracks), strict=True):
         ev: list[tuple[int, int, Any]] = [
@@ -154,7 +156,10 @@ def _open_midi(p: Path) -> Any:
     import mido
 
     try:
-        return mido.MidiFile(p, clip=True)
+        try:
+            return mido.MidiFile(p, clip=True, charset="utf-8")
+        except UnicodeDecodeError:  # older files: Latin-1 text
+            return mido.MidiFile(p, clip=True, charset="latin1")
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if isinstance(exc, EOFError) or not text:
