@@ -615,3 +615,64 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
     rendered = render_stems(result.output, options=opts)
     return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
                    backend=rendered.backend)
+
+
+# ----------------------------------------------------------------------------------------------
+# Melody conditioning
+
+
+_SCORE_INPUT_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl")
+
+
+def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
+            duration: float | None = None, options: RenderOptions | None = None,
+            render: bool = True, stems: bool = False, hum_options: Any = None) -> Any:
+    """Arrange a hummed, whistled or written melody in the style a prompt describes.
+
+    ``melody_path_or_score`` is an audio file (.wav, .mp3, .flac, .ogg...; the tune is heard
+    with :func:`tunecraft.transcribe.hum.track_melody`, tuned by ``hum_options``), a MIDI or
+    MusicXML file or a :class:`Score` (its lead line, :func:`~tunecraft.transcribe.hum.
+    melody_from_score`), an :class:`Audio`, or a ``HeardMelody``. The tune sets the tempo, key
+    and meter and is kept note for note in the lead; the prompt sets the style and instruments
+    (:func:`tunecraft.compose.arrange.arrange`). ``duration`` (seconds) asks for the tune to come
+    round again. Returns an :class:`~tunecraft.compose.arrange.ArrangeResult`; ``.save(PATH)``
+    writes the bundle, its JSON saying what melody was heard.
+    """
+    import secrets
+    from dataclasses import replace as _replace
+
+    from .audio import Audio as _Audio
+    from .compose.arrange import arrange as _arrange
+    from .score import Score as _Score
+    from .transcribe.hum import HeardMelody, melody_from_score, track_melody
+
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    source = "<melody>"
+    src = melody_path_or_score
+    if isinstance(src, HeardMelody):
+        heard = src
+    elif isinstance(src, _Score):
+        heard = melody_from_score(src)
+    elif isinstance(src, _Audio):
+        heard = track_melody(src, options=hum_options)
+    elif isinstance(src, (str, os.PathLike)):
+        source = str(src)
+        if _ext(src) in _SCORE_INPUT_EXTS:
+            heard = melody_from_score(load(src))
+        elif _ext(src) in AUDIO_IN_EXTS:
+            heard = track_melody(src, options=hum_options)
+        else:
+            raise InputFileError(src, f"unknown melody file type {_ext(src) or '(none)'!r}; "
+                                      "use audio (.wav, .mp3, .flac) or .mid/.musicxml")
+    else:
+        raise ParameterError(f"arrange needs a melody file, a Score or audio, not "
+                             f"{type(src).__name__}")
+    result = _replace(_arrange(heard, prompt, seed=seed, duration=duration), source=source)
+    if not render:
+        return result
+    rendered = render_stems(result.score, options=_style_options(result.spec, options))
+    return _replace(result, audio=rendered.mix, backend=rendered.backend,
+                    stems=dict(rendered.stems) if stems else {})

@@ -15,4 +15,16 @@ from __future__ import annotations
 from .core import transcribe
 from .options import MAX_SECONDS, TranscribeOptions, Transcription
 
-__all__ = ["MAX_SECONDS", "TranscribeOptions", "Transcription", "transcribe"]
+__all__ = ["MAX_SECONDS", "HeardMelody", "HumOptions", "TranscribeOptions", "Transcription",
+           "melody_from_score", "track_melody", "transcribe"]
+
+_HUM_NAMES = ("HeardMelody", "HumOptions", "melody_from_score", "track_melody")
+
+
+def __getattr__(name: str):
+    """Hummed-melody names load :mod:`.hum` on first use (it is light too; librosa waits)."""
+    if name in _HUM_NAMES:
+        from . import hum
+
+        return getattr(hum, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
