@@ -88,10 +88,25 @@ def save_model(folder: Path, *, kind: str, net: Any, tokenizer: NoteTokenizer | 
     _write_json(folder / "config.json", {"format": FORMAT, "kind": kind,
                                          "model": net.config.to_dict()})
     st_save(net, str(folder / "model.safetensors"), metadata={"format": FORMAT, "kind": kind})
+    _canonical_header(folder / "model.safetensors")
     (folder / "model.safetensors").chmod(0o644)  # safetensors writes it private
     tokenizer.save(folder, extra=tokenizer_extra)
     _write_json(folder / "meta.json", {"format": FORMAT, "tunecraft_version": __version__,
                                        "kind": kind, **meta})
+
+
+def _canonical_header(path: Path) -> None:
+    """Rewrite a safetensors header with sorted keys: the library writes its metadata in hash
+    order, so the same weights would give different bytes from run to run."""
+    import json
+    import struct
+
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes with spaces
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + n:])
 
 
 def _check_format(path: Path, data: dict[str, Any]) -> None:
