@@ -8,8 +8,8 @@ import time
 
 import pytest
 import torch
+from model_builders import folk_tune
 
-from conftest import folk_tune
 from tunecraft.errors import InputFileError, ParameterError
 from tunecraft.models import DEFAULT_MODEL_DIR, load_model, sample
 from tunecraft.models import sampling as sampling_mod

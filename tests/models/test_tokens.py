@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from model_builders import folk_tune
 
-from conftest import folk_tune
 from tunecraft.errors import ParameterError
 from tunecraft.models.tokens import (
     NoteTokenizer,

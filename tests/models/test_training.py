@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from model_builders import folk_tune, write_corpus
 from safetensors.torch import load_file
 
-from conftest import folk_tune, write_corpus
 from tunecraft.errors import InputFileError, ParameterError
 from tunecraft.models import load_model, train
 from tunecraft.models.store import build_network

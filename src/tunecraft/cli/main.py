@@ -520,10 +520,15 @@ def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | N
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in OUTPUT.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="Data preparation on a local process pool, or on Ray "
+              "(cluster from RAY_ADDRESS).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Parallel data-preparation workers (default: cores).")
 @click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No per-epoch lines.")
 def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
           seq_len: int | None, lr: float | None, device: str, seed: int, resume: bool,
-          quiet_cmd: bool) -> None:
+          engine: str, workers: int | None, quiet_cmd: bool) -> None:
     """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
     from ..models import train as _train
 
@@ -533,7 +538,8 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
 
     kwargs: dict[str, Any] = {"model": kind, "epochs": epochs, "batch_size": batch_size,
                               "device": device, "out_dir": output, "seed": seed,
-                              "resume": resume, "progress": progress}
+                              "resume": resume, "progress": progress, "engine": engine,
+                              "workers": workers}
     if seq_len is not None:
         kwargs["seq_len"] = seq_len
     if lr is not None:

@@ -10,14 +10,18 @@
   (``num_cpus=workers``, no dashboard) and stopped after it.
 
 Each yields ``(index, result)`` as units finish, in completion order.
+
+:func:`map_ordered` runs any top-level function over a list on the same two engines and gives
+the results in input order (the data preparation of ``train`` uses it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,43 @@ def _crashed(unit: Unit, exc: BaseException) -> dict[str, Any]:
             "reason": f"the worker reading it stopped unexpectedly ({text})"}
 
 
+@contextlib.contextmanager
+def ray_session(workers: int) -> Iterator[Any]:
+    """The ``ray`` module, connected: to the cluster at ``RAY_ADDRESS`` when that is set, else
+    to a local Ray started with ``workers`` CPUs. What it connected or started it stops after;
+    a Ray the caller had already initialised is used as it is and left running."""
+    try:
+        import ray
+    except ImportError:
+        raise ParameterError("engine 'ray' needs Ray installed (pip install "
+                             "'tunecraft[scale]')") from None
+    started = False
+    if not ray.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        if address:
+            log.info("connecting to the Ray cluster at %s", address)
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        started = True
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _pool_context() -> Any:
+    """fork where that is safe (POSIX, and no other Python thread runs), else spawn."""
+    import multiprocessing
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    safe_fork = "fork" in methods and threading.active_count() == 1
+    return multiprocessing.get_context("fork" if safe_fork else "spawn")
+
+
 def run_units(units: list[Unit], *, engine: str, workers: int) -> Iterator[tuple[int, dict]]:
     if not units:
         return
@@ -60,15 +101,10 @@ def run_units(units: list[Unit], *, engine: str, workers: int) -> Iterator[tuple
 
 
 def _run_pool(units: list[Unit], workers: int) -> Iterator[tuple[int, dict]]:
-    import multiprocessing
-    import threading
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    methods = multiprocessing.get_all_start_methods()
-    safe_fork = "fork" in methods and threading.active_count() == 1
-    ctx = multiprocessing.get_context("fork" if safe_fork else "spawn")
     n = min(workers, len(units))
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=_pool_context())
     try:
         # A bounded window keeps memory flat on huge corpora (units may carry their text).
         window = 8 * n
@@ -109,22 +145,7 @@ def _ship(unit: Unit) -> Unit:
 
 
 def _run_ray(units: list[Unit], workers: int) -> Iterator[tuple[int, dict]]:
-    try:
-        import ray
-    except ImportError:
-        raise ParameterError("engine 'ray' needs Ray installed (pip install "
-                             "'tunecraft[scale]')") from None
-    started = False
-    if not ray.is_initialized():
-        address = os.environ.get("RAY_ADDRESS")
-        if address:
-            log.info("connecting to the Ray cluster at %s", address)
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        started = True
-    try:
+    with ray_session(workers) as ray:
         remote = ray.remote(num_cpus=1, max_retries=1)(process_unit)
         cpus = max(int(ray.cluster_resources().get("CPU", workers)), 1)
         window = 4 * cpus
@@ -156,6 +177,62 @@ def _run_ray(units: list[Unit], workers: int) -> Iterator[tuple[int, dict]]:
                     result = _crashed(units[i], exc)
                 yield i, result
             yield from fill()
-    finally:
-        if started:
-            ray.shutdown()
+
+
+# ----------------------------------------------------------------------------------------------
+# Any function over a list, results in input order
+
+
+def map_ordered(fn: Callable[[Any], Any], items: Sequence[Any], *, engine: str = "local",
+                workers: int | None = None) -> list[Any]:
+    """``[fn(x) for x in items]`` on an engine, in input order.
+
+    ``fn`` must be a top-level (picklable) function, and ``items`` and the results picklable.
+    ``local`` runs a process pool of ``workers`` processes (default: one per core; forked where
+    that is safe); a single item, or ``workers=1``, runs in the calling process. ``ray`` runs
+    one Ray task per item (one CPU each) on the cluster at ``RAY_ADDRESS``, or on a local Ray
+    started for the call. An exception ``fn`` raises reaches the caller (it must pickle too).
+    """
+    n = check_engine(engine, workers)
+    items = list(items)
+    if not items:
+        return []
+    if engine == "ray":
+        return _map_ray(fn, items, n)
+    if n == 1 or len(items) == 1:
+        return [fn(x) for x in items]
+    from concurrent.futures import ProcessPoolExecutor
+
+    n = min(n, len(items))
+    chunk = max(1, len(items) // (8 * n))
+    with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context()) as pool:
+        return list(pool.map(fn, items, chunksize=chunk))
+
+
+def _map_ray(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    from collections import deque
+
+    with ray_session(workers) as ray:
+        remote = ray.remote(num_cpus=1, max_retries=1)(fn)
+        cpus = max(int(ray.cluster_resources().get("CPU", workers)), 1)
+        window = 8 * cpus  # tasks in flight: bounds what waits in the object store
+        out: list[Any] = []
+        pending: deque[Any] = deque()
+
+        def take() -> None:
+            ref = pending.popleft()
+            try:
+                out.append(ray.get(ref))
+            except ray.exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, Exception):
+                    raise cause from None
+                raise
+
+        for x in items:
+            pending.append(remote.remote(x))
+            if len(pending) >= window:
+                take()
+        while pending:
+            take()
+        return out

@@ -5,9 +5,12 @@ function.)
 
 What happens, in order:
 
-1. The corpus's ``ok`` pieces are read (``tunecraft.corpus.load_corpus``) and each becomes one
-   line of notes (:func:`~tunecraft.models.tokens.piece_notes`: all tracks merged, or the top
-   voice with ``parts="melody"``).
+1. The corpus's ``ok`` pieces are read and each becomes one line of notes
+   (:func:`~tunecraft.models.tokens.piece_notes`: all tracks merged, or the top voice with
+   ``parts="melody"``), transposed and tokenized (step 3). This per-piece work runs on a local
+   process pool (``engine="local"``, ``workers`` processes, default one per core) or as Ray
+   tasks (``engine="ray"``, on the cluster at ``RAY_ADDRESS`` or a local Ray), through
+   :func:`tunecraft.corpus.engines.map_ordered`; the results are the same on every engine.
 2. Pieces are split into training and validation sets **by piece**, seeded.
 3. Training pieces are augmented by transposition (every shift within +-5 semitones that keeps
    them in range) and tokenized; validation pieces are tokenized as they are. The LSTM's
@@ -33,15 +36,19 @@ import json
 import logging
 import math
 import random
+import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..errors import InputFileError, ParameterError
+from .. import errors as _errors
+from ..errors import InputFileError, ParameterError, TunecraftError
 from ..score.types import Score
 from .tokens import (
+    PARTS,
+    UNK,
     NoteTokenizer,
     RemiTokenizer,
     default_meta,
@@ -122,15 +129,12 @@ class TrainReport:
 # Data
 
 
-def _read_manifest_corpus(corpus_dir: Path) -> list[tuple[str, Score]]:
-    """Fallback reader of the corpus format (used only when tunecraft.corpus is absent)."""
-    from ..io.midi import read_midi
-
+def _fallback_entries(corpus_dir: Path) -> Iterator[tuple[str, Path]]:
+    """``(id, path)`` of the ``ok`` pieces, read without tunecraft.corpus (when it is absent)."""
     manifest = corpus_dir / "manifest.jsonl"
     if not manifest.is_file():
         raise InputFileError(corpus_dir, "not a corpus folder (no manifest.jsonl); make one "
                              "with `tunecraft ingest`")
-    out = []
     for line in manifest.read_text().splitlines():
         if not line.strip():
             continue
@@ -139,10 +143,19 @@ def _read_manifest_corpus(corpus_dir: Path) -> list[tuple[str, Score]]:
         except ValueError:
             continue
         if e.get("status") == "ok" and e.get("path"):
-            try:
-                out.append((str(e["id"]), read_midi(corpus_dir / e["path"])))
-            except InputFileError as exc:
-                log.warning("skipping %s: %s", e.get("id"), exc)
+            yield str(e["id"]), corpus_dir / e["path"]
+
+
+def _read_manifest_corpus(corpus_dir: Path) -> list[tuple[str, Score]]:
+    """Fallback reader of the corpus format (used only when tunecraft.corpus is absent)."""
+    from ..io.midi import read_midi
+
+    out = []
+    for pid, path in _fallback_entries(corpus_dir):
+        try:
+            out.append((pid, read_midi(path)))
+        except InputFileError as exc:
+            log.warning("skipping %s: %s", pid, exc)
     return out
 
 
@@ -165,37 +178,239 @@ class _Data:
     val: list[list[int]]
     train_ids: list[str]
     val_ids: list[str]
-    scores: list[Score]
+    scores: list[Score]  # the usable pieces, each cut to what default_meta reads (_outline)
+
+
+# -- the per-piece work (run in worker processes or Ray tasks) --------------------------------
+
+_LOW, _HIGH = 21, 108  # the piano range the transpositions stay in
+
+
+@dataclass(frozen=True)
+class _PieceJob:
+    """One piece to prepare: its corpus file, and the options of the run."""
+
+    piece_id: str
+    path: str
+    kind: str
+    parts: str
+    augment: int
+    data: bytes | None = None  # the file's bytes, for a worker that may not see our disks
+    lenient: bool = False  # an unreadable file is skipped with a warning (fallback reader)
+    transpose: bool = True  # False for a validation piece: only the piece as it is
+
+
+class _PieceResult(NamedTuple):
+    """What a worker sends back for one piece: plain lists, and a small score outline."""
+
+    piece_id: str
+    outline: Score | None  # None: no notes in the chosen parts (the piece is not used)
+    # per transposition, the piece as it is first: REMI ids (transformer), or the tutorial's
+    # note strings (lstm: the vocabulary is built in the driver, on the training pieces only)
+    variants: list[list[Any]]
+    error: tuple[str, str | None, str] | None = None  # (TunecraftError class, path, message)
+
+
+_REMI: RemiTokenizer | None = None
+
+
+def _remi() -> RemiTokenizer:
+    """This process's REMI tokenizer (its configuration is fixed: the same in every worker)."""
+    global _REMI
+    if _REMI is None:
+        _REMI = RemiTokenizer()
+    return _REMI
+
+
+def _outline(score: Score) -> Score:
+    """The score cut to what ``default_meta`` reads: its first tempo, meter and key, and each
+    track with one note (so the programs of tracks with notes are still seen)."""
+    return Score(tracks=tuple(replace(t, notes=t.notes[:1]) for t in score.tracks),
+                 tempos=score.tempos[:1], time_signatures=score.time_signatures[:1],
+                 key_signatures=score.key_signatures[:1], title=score.title)
+
+
+def _piece_result(piece_id: str, score: Score, kind: str, parts: str, augment: int,
+                  transpose: bool = True) -> _PieceResult:
+    """One piece's line, its transpositions (or only itself) and their tokens."""
+    line = piece_notes(score, parts=parts)
+    if not line:
+        return _PieceResult(piece_id, None, [])
+    shifted = [s for _, s in transpositions(line_score(score, line), semitones=augment,
+                                            low=_LOW, high=_HIGH)]
+    if not transpose:
+        shifted = shifted[:1]
+    if kind == "lstm":
+        variants: list[list[Any]] = [NoteTokenizer.strings(s.tracks[0].notes) for s in shifted]
+    else:
+        tok = _remi()
+        variants = [tok.encode(s, s.tracks[0].notes) for s in shifted]
+    return _PieceResult(piece_id, _outline(score), variants)
+
+
+def _prepare_piece(job: _PieceJob) -> _PieceResult:
+    """Read one corpus piece and prepare it (the worker function of the data preparation).
+
+    tunecraft's own errors come back as data (they do not all pickle) and are raised again by
+    the driver.
+    """
+    from ..io.midi import read_midi
+
+    try:
+        if job.data is None:
+            score = read_midi(job.path)
+        else:
+            with tempfile.TemporaryDirectory(prefix="tunecraft-train-") as d:
+                f = Path(d) / Path(job.path).name
+                f.write_bytes(job.data)
+                try:
+                    score = read_midi(f)
+                except InputFileError as exc:
+                    raise InputFileError(job.path, exc.problem) from None
+        return _piece_result(job.piece_id, score, job.kind, job.parts, job.augment,
+                             job.transpose)
+    except TunecraftError as exc:
+        return _PieceResult(job.piece_id, None, [], (type(exc).__name__,
+                                                     getattr(exc, "path", None),
+                                                     getattr(exc, "problem", str(exc))))
+
+
+def _raise_error(error: tuple[str, str | None, str]) -> None:
+    name, path, message = error
+    cls = getattr(_errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, TunecraftError)):
+        cls = TunecraftError
+    if path is not None and cls in (InputFileError, _errors.OutputFileError):
+        raise cls(path, message)
+    raise cls(message)
+
+
+# -- the driver ------------------------------------------------------------------------------
+
+
+def _assemble(results: Sequence[_PieceResult], kind: str, *, seed: int,
+              val_fraction: float) -> _Data:
+    """Split by piece, build the LSTM's vocabulary, encode: the prepared data."""
+    usable = [r for r in results if r.outline is not None]
+    if len(usable) < 2:
+        raise ParameterError(f"the corpus has {len(usable)} piece(s) with notes; training needs "
+                             "at least 2 (ingest more music)")
+    variants = {r.piece_id: r.variants for r in usable}
+    train_ids, val_ids = split_by_piece([r.piece_id for r in usable], val_fraction=val_fraction,
+                                        seed=seed)
+    tokenizer: NoteTokenizer | RemiTokenizer
+    if kind == "lstm":
+        # As NoteTokenizer.build on the training pieces' transpositions: every string, sorted.
+        seen = {t for pid in train_ids for strings in variants[pid] for t in strings}
+        tokenizer = NoteTokenizer((UNK, *sorted(seen)))
+        index = {t: i for i, t in enumerate(tokenizer.vocab)}
+
+        def enc(v: list[Any]) -> list[int]:
+            return [index.get(t, 0) for t in v]
+    else:
+        tokenizer = RemiTokenizer()
+
+        def enc(v: list[Any]) -> list[int]:
+            return list(v)
+    train = [[enc(v) for v in variants[pid]] for pid in train_ids]
+    val = [enc(variants[pid][0]) for pid in val_ids]  # the piece as it is
+    return _Data(tokenizer, train, val, train_ids, val_ids, [r.outline for r in usable])
 
 
 def _prepare(pieces: list[tuple[str, Score]], kind: str, *, parts: str, seed: int,
              val_fraction: float, augment: int) -> _Data:
-    lines = {pid: piece_notes(s, parts=parts) for pid, s in pieces}
-    usable = [(pid, s) for pid, s in pieces if lines[pid]]
-    if len(usable) < 2:
-        raise ParameterError(f"the corpus has {len(usable)} piece(s) with notes; training needs "
-                             "at least 2 (ingest more music)")
-    scores = {pid: line_score(s, lines[pid]) for pid, s in usable}
-    train_ids, val_ids = split_by_piece([pid for pid, _ in usable], val_fraction=val_fraction,
-                                        seed=seed)
-    low, high = (21, 108)
-    shifted = {pid: [s for _, s in transpositions(scores[pid], semitones=augment, low=low,
-                                                  high=high)] for pid in train_ids}
-    tokenizer: NoteTokenizer | RemiTokenizer
-    if kind == "lstm":
-        tokenizer = NoteTokenizer.build(n for pid in train_ids for s in shifted[pid]
-                                        for n in [s.tracks[0].notes])
+    """The prepared data of pieces already read, in this process."""
+    return _assemble([_piece_result(pid, s, kind, parts, augment) for pid, s in pieces], kind,
+                     seed=seed, val_fraction=val_fraction)
 
-        def enc(s: Score) -> list[int]:
-            return tokenizer.encode(s.tracks[0].notes)  # type: ignore[union-attr]
+
+def _corpus_jobs(corpus_dir: Path, kind: str, *, parts: str, augment: int,
+                 ship: bool) -> list[_PieceJob]:
+    """The jobs of a corpus's ``ok`` pieces, in manifest order (as ``load_pieces`` reads them)."""
+    if not corpus_dir.is_dir():
+        raise InputFileError(corpus_dir, "no such corpus folder")
+    try:
+        from ..corpus import PIECES_DIR, read_manifest
+    except ImportError:
+        entries = list(_fallback_entries(corpus_dir))
+        lenient = True
     else:
-        tokenizer = RemiTokenizer()
+        entries = []
+        for e in read_manifest(corpus_dir):
+            if e.get("status") != "ok":
+                continue
+            p = corpus_dir / e.get("path", f"{PIECES_DIR}/{e['id']}.mid")
+            if not p.is_file():  # as load_corpus says it
+                raise InputFileError(p, f"piece {e['id']} ({e.get('source')}) is listed in the "
+                                        "manifest but missing; run ingest again to restore it")
+            entries.append((e["id"], p))
+        lenient = False
+    jobs = []
+    for pid, p in entries:
+        data = None
+        if ship:
+            try:
+                data = p.read_bytes()
+            except OSError:
+                data = None  # the worker reports it
+        jobs.append(_PieceJob(pid, str(p), kind, parts, augment, data, lenient))
+    return jobs
 
-        def enc(s: Score) -> list[int]:
-            return tokenizer.encode(s, s.tracks[0].notes)  # type: ignore[call-arg]
-    train = [[enc(s) for s in shifted[pid]] for pid in train_ids]
-    val = [enc(scores[pid]) for pid in val_ids]
-    return _Data(tokenizer, train, val, train_ids, val_ids, [s for _, s in usable])
+
+def _prepare_corpus(corpus_dir: str | Path, kind: str, *, parts: str, seed: int,
+                    val_fraction: float, augment: int, engine: str = "local",
+                    workers: int | None = None) -> _Data:
+    """The prepared data of a corpus folder, the per-piece work run on ``engine``."""
+    if parts not in PARTS:
+        raise ParameterError(f"parts {parts!r} is unknown (use 'all' or 'melody')")
+    try:
+        from ..corpus.engines import check_engine, map_ordered
+    except ImportError:  # pragma: no cover - tunecraft without its corpus package
+        if engine != "local":
+            raise ParameterError(f"engine {engine!r} needs tunecraft.corpus") from None
+        check_engine, map_ordered = None, None
+    if check_engine is not None:
+        check_engine(engine, workers)
+    # Ray tasks are sent the files' bytes: a cluster's workers need not see our disks.
+    jobs = _corpus_jobs(Path(corpus_dir), kind, parts=parts, augment=augment,
+                        ship=engine == "ray")
+    # Validation pieces are not transposed. Which they are depends on which pieces have notes,
+    # known only once read: guess that all have (the usual case), and transpose afterwards any
+    # piece the real split puts in training after all.
+    ids = [j.piece_id for j in jobs]
+    if len(set(ids)) >= 2:
+        guess = set(split_by_piece(ids, val_fraction=val_fraction, seed=seed)[1])
+        jobs = [replace(j, transpose=j.piece_id not in guess) for j in jobs]
+
+    def run(todo: list[_PieceJob]) -> list[_PieceResult]:
+        if map_ordered is None:  # pragma: no cover
+            results = [_prepare_piece(j) for j in todo]
+        else:
+            results = map_ordered(_prepare_piece, todo, engine=engine, workers=workers)
+        for job, r in zip(todo, results, strict=True):
+            if r.error is not None and not (job.lenient and r.error[0] == "InputFileError"):
+                _raise_error(r.error)
+        return results
+
+    t0 = time.perf_counter()
+    results = run(jobs)
+    kept = []
+    for job, r in zip(jobs, results, strict=True):
+        if r.error is not None:
+            log.warning("skipping %s: %s: %s", job.piece_id, r.error[1], r.error[2])
+            continue
+        kept.append((job, r))
+    usable = [r.piece_id for _, r in kept if r.outline is not None]
+    if len(usable) >= 2:
+        train_ids = set(split_by_piece(usable, val_fraction=val_fraction, seed=seed)[0])
+        redo = [i for i, (j, _) in enumerate(kept) if not j.transpose and j.piece_id in train_ids]
+        if redo:
+            again = run([replace(kept[i][0], transpose=True) for i in redo])
+            for i, r in zip(redo, again, strict=True):
+                kept[i] = (kept[i][0], r)
+    log.info("prepared %d pieces in %.1f s (%s engine)", len(jobs), time.perf_counter() - t0,
+             engine)
+    return _assemble([r for _, r in kept], kind, seed=seed, val_fraction=val_fraction)
 
 
 def _stream(data: _Data, epoch: int, seed: int) -> list[int]:
@@ -292,14 +507,16 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
           progress: Callable[[EpochStats], None] | None = None, patience: int = 3,
           config: Any = None, parts: str = "all", val_fraction: float = 0.1,
           augment: int = 5, corpus_info: dict[str, Any] | None = None,
-          max_seconds: float | None = None) -> TrainReport:
+          max_seconds: float | None = None, engine: str = "local",
+          workers: int | None = None) -> TrainReport:
     """Train the tutorial's LSTM or the Transformer on a corpus folder; write a model folder.
 
     ``config`` is an ``LSTMConfig``/``TransformerConfig``, a dict of its fields, ``"debug"``
     (the tiny test model) or None (the default size); ``seq_len`` overrides its window.
     ``parts`` "all" merges every track of a piece, "melody" keeps its top voice. ``augment``
     is the largest transposition (0: none). ``max_seconds`` stops after the epoch that passes
-    that much training time.
+    that much training time. ``engine`` ("local" or "ray") and ``workers`` say where the data
+    preparation runs (see the module's notes); the result does not depend on them.
     """
     import torch
     import torch.nn.functional as F
@@ -316,9 +533,8 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
     dev = _device(device)
     t_start = time.perf_counter()
     out = Path(out_dir)
-    pieces = load_pieces(corpus_dir)
-    data = _prepare(pieces, model, parts=parts, seed=seed, val_fraction=val_fraction,
-                    augment=augment)
+    data = _prepare_corpus(corpus_dir, model, parts=parts, seed=seed, val_fraction=val_fraction,
+                           augment=augment, engine=engine, workers=workers)
     cfg = _make_config(model, data.tokenizer.vocab_size, seq_len, config)
     lr = float(lr if lr is not None else _DEFAULT_LR[model])
     if not lr > 0:
