@@ -161,3 +161,21 @@ def test_explicit_percussion_plays_even_where_the_style_has_no_kit():
     assert any(t.is_drum and t.notes for t in r.score.tracks)
     r = generate("epic orchestral trailer music, no vocals", seed=3, render=False)
     assert not any(t.program in (52, 53) and t.notes for t in r.score.tracks)
+
+
+@pytest.mark.parametrize("prompt", ["pop song with a catchy chorus", "epic edm festival track",
+                                    "90s rock song"])
+def test_a_five_minute_piece_has_a_song_form(prompt):
+    r = generate(prompt, duration=300, seed=6, render=False)
+    s = r.score
+    assert r.report.passed
+    assert abs(s.duration_seconds - 300) <= s.time_signature.bar_beats * 60 / s.bpm
+    names = [sec.name for sec in s.sections]
+    hook = "drop" if r.spec.style == "edm" else "chorus"
+    assert sum(n.startswith(hook) for n in names) >= 2, names
+    assert names[0] == "intro" and names[-1] == "outro"
+    assert any(n.startswith(("bridge", "breakdown", "solo")) for n in names), names
+    # Coherent to the last bar: the lead still plays in the last quarter, the piece ends home.
+    lead = next(t for t in s.tracks if t.role in ("lead", "vocal"))
+    assert any(n.start > 0.75 * float(s.length) for n in lead.notes)
+    assert s.chords[-1].root == s.key.tonic
