@@ -45,27 +45,14 @@ def _loudest_rms_db(y: np.ndarray) -> float:
 
 def _load(source: str | os.PathLike[str] | Audio, max_seconds: float) -> tuple[np.ndarray, str]:
     """Mono float32 samples at 22.05 kHz and a name for messages."""
-    if isinstance(source, Audio):
-        label = "<audio>"
-        if source.frames == 0:
-            raise InputFileError(label, "the audio is empty")
-        if source.duration > max_seconds:
-            raise InputFileError(label, f"the audio lasts {source.duration:.1f} s; the limit "
-                                        f"is {max_seconds:g} s")
-        if not np.isfinite(source.samples).all():
-            raise InputFileError(label, "the audio holds invalid samples (NaN or infinity)")
-        from ..io.audio import resample
+    from ._audio import load_mono
 
-        y = resample(Audio(source.samples.mean(axis=0, keepdims=True), source.sample_rate),
-                     _SAMPLE_RATE).samples[0]
-        return np.ascontiguousarray(y, dtype=np.float32), label
-    if not isinstance(source, (str, os.PathLike)):
-        raise ParameterError(f"transcribe needs an audio file path or an Audio, got "
-                             f"{type(source).__name__}")
-    from ..io.audio import read_audio
+    def too_long(label: str, seconds: float) -> InputFileError:
+        return InputFileError(label, f"the audio lasts {seconds:.1f} s; the limit is "
+                                     f"{max_seconds:g} s")
 
-    audio = read_audio(source, sample_rate=_SAMPLE_RATE, mono=True, max_seconds=max_seconds)
-    return np.ascontiguousarray(audio.samples[0], dtype=np.float32), str(source)
+    return load_mono(source, sample_rate=_SAMPLE_RATE, max_seconds=max_seconds,
+                     too_long=too_long, empty="the audio is empty", wants="transcribe needs")
 
 
 def _fold(bpm: float) -> float:

@@ -201,41 +201,16 @@ class HeardMelody:
 
 
 def _load(source: str | os.PathLike[str] | Audio, max_seconds: float) -> tuple[np.ndarray, str]:
-    def too_long(label: str, seconds: float | None) -> InputFileError:
-        said = f"it lasts {seconds / 60:.1f} minutes" if seconds else "it is very long"
-        return InputFileError(label, f"too long for a melody: {said}; hum or whistle a tune of "
-                                     f"up to {max_seconds / 60:g} minutes")
+    from ._audio import load_mono
 
-    if isinstance(source, Audio):
-        label = "<audio>"
-        if source.frames == 0:
-            raise InputFileError(label, "no melody was heard: the audio is empty")
-        if source.duration > max_seconds:
-            raise too_long(label, source.duration)
-        if not np.isfinite(source.samples).all():
-            raise InputFileError(label, "the audio holds invalid samples (NaN or infinity)")
-        from ..io.audio import resample
+    def too_long(label: str, seconds: float) -> InputFileError:
+        return InputFileError(label, f"too long for a melody: it lasts {seconds / 60:.1f} "
+                                     f"minutes; hum or whistle a tune of up to "
+                                     f"{max_seconds / 60:g} minutes")
 
-        y = resample(Audio(source.samples.mean(axis=0, keepdims=True), source.sample_rate),
-                     _SR).samples[0]
-        return np.ascontiguousarray(y, dtype=np.float32), label
-    if not isinstance(source, (str, os.PathLike)):
-        raise ParameterError(f"a melody must be an audio file path or an Audio, got "
-                             f"{type(source).__name__}")
-    from ..io.audio import read_audio
-
-    try:
-        audio = read_audio(source, sample_rate=_SR, mono=True, max_seconds=max_seconds)
-    except InputFileError as e:
-        if "lasts" in e.problem:
-            import re
-
-            m = re.search(r"lasts ([0-9.]+) s", e.problem)
-            raise too_long(str(source), float(m.group(1)) if m else None) from None
-        raise
-    if audio.frames == 0:
-        raise InputFileError(source, "no melody was heard: the audio is empty")
-    return np.ascontiguousarray(audio.samples[0], dtype=np.float32), str(source)
+    return load_mono(source, sample_rate=_SR, max_seconds=max_seconds, too_long=too_long,
+                     empty="no melody was heard: the audio is empty",
+                     wants="a melody must be")
 
 
 # ----------------------------------------------------------------------------------------------
