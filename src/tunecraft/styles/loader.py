@@ -100,14 +100,29 @@ class _Reader:
                     f" (known: {', '.join(sorted(allowed))})"
                 raise self.fail(f"{path}.{k}" if path else k, f"is not a known key{hint}")
 
+    _MISSING = object()
+
+    def _value(self, data: Mapping[str, Any], key: str, path: str, default: Any) -> Any:
+        """``(full key path, value)``; the default when the key is absent (``_MISSING`` if it
+        has none and the value is required)."""
+        full = f"{path}.{key}" if path else key
+        if key in data:
+            return full, data[key]
+        if default is None:
+            raise self.fail(full, "is missing")
+        return full, self._MISSING
+
+    def _known(self, full: str, v: str, choices: frozenset[str]) -> None:
+        if v not in choices:
+            near = _close(v, sorted(choices), n=1)
+            hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(sorted(choices))}"
+            raise self.fail(full, f"is {v!r}, not a known value ({hint})")
+
     def number(self, data: Mapping[str, Any], key: str, path: str, lo: float, hi: float, *,
                default: float | None = None, integer: bool = False) -> float:
-        full = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(full, "is missing")
-            return default
-        v = data[key]
+        full, v = self._value(data, key, path, default)
+        if v is self._MISSING:
+            return default  # type: ignore[return-value]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and
                                                                        not isinstance(v, int)):
             raise self.fail(full, f"must be {'a whole number' if integer else 'a number'}, "
@@ -122,48 +137,33 @@ class _Reader:
 
     def string(self, data: Mapping[str, Any], key: str, path: str, *,
                default: str | None = None, choices: frozenset[str] | None = None) -> str:
-        full = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(full, "is missing")
-            return default
-        v = data[key]
+        full, v = self._value(data, key, path, default)
+        if v is self._MISSING:
+            return default  # type: ignore[return-value]
         if not isinstance(v, str):
             raise self.fail(full, f"must be a string, not {v!r}")
-        if choices is not None and v not in choices:
-            near = _close(v, sorted(choices), n=1)
-            hint = f"did you mean {near[0]!r}?" if near else f"known: {', '.join(sorted(choices))}"
-            raise self.fail(full, f"is {v!r}, not a known value ({hint})")
+        if choices is not None:
+            self._known(full, v, choices)
         return v
 
     def strings(self, data: Mapping[str, Any], key: str, path: str, *,
                 default: tuple[str, ...] | None = None,
                 choices: frozenset[str] | None = None) -> tuple[str, ...]:
-        full = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(full, "is missing")
-            return default
-        v = data[key]
+        full, v = self._value(data, key, path, default)
+        if v is self._MISSING:
+            return default  # type: ignore[return-value]
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
             raise self.fail(full, f"must be a list of strings, not {v!r}")
         if choices is not None:
-            for i, s in enumerate(v):
-                if s not in choices:
-                    near = _close(s, sorted(choices), n=1)
-                    hint = f"did you mean {near[0]!r}?" if near else \
-                        f"known: {', '.join(sorted(choices))}"
-                    raise self.fail(f"{full}[{i}]", f"is {s!r}, not a known value ({hint})")
+            for i, item in enumerate(v):
+                self._known(f"{full}[{i}]", item, choices)
         return tuple(v)
 
     def boolean(self, data: Mapping[str, Any], key: str, path: str, *,
                 default: bool | None = None) -> bool:
-        full = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(full, "is missing")
-            return default
-        v = data[key]
+        full, v = self._value(data, key, path, default)
+        if v is self._MISSING:
+            return default  # type: ignore[return-value]
         if not isinstance(v, bool):
             raise self.fail(full, f"must be true or false, not {v!r}")
         return v
