@@ -257,3 +257,17 @@ def test_api_story_accepts_lines():
 
     r = api.story(["0:00 calm piano", "0:08 fast rock"], duration=16, seed=4, render=False)
     assert [s.name for s in r.score.sections] == ["calm piano", "fast rock"]
+
+
+def test_later_segments_arrive_with_their_music_not_a_second_intro():
+    from tunecraft.compose.story import story as _story
+
+    r = _story([(0, "time to meditate"), (15, "time to run"), (30, "time to give 100%")],
+               duration=45, seed=7, render=False)
+    s = r.score
+    leads = [t for t in s.tracks if t.role in ("lead", "vocal")]
+    for seg in r.segments[1:]:
+        bar = s.time_signature_at(seg.start_beat).bar_beats
+        first_bars = [n for t in leads for n in t.notes
+                      if seg.start_beat <= n.start < seg.start_beat + 2 * bar]
+        assert len(first_bars) >= 2, seg.prompt

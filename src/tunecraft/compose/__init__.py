@@ -107,7 +107,7 @@ def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
 
 def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
             melody_engine: str = "rules", motif: Motif | None = None,
-            lyrics: Lyrics | None = None) -> Score:
+            lyrics: Lyrics | None = None, intro: bool = True) -> Score:
     """Write the score for a request. Deterministic for a seed.
 
     ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
@@ -116,6 +116,7 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     the hook the motif of another piece: story mode shares one motif across its segments.
     ``lyrics`` (``compose.lyrics.parse_lyrics``) makes the tune a vocal line that sings them
     (``compose.lyrics.write_vocal_line``) on a voice patch; see ``_vocal_part``.
+    ``intro=False`` starts without an intro section (story mode's later segments).
     """
     from ..errors import ParameterError
 
@@ -127,7 +128,7 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     from .parts import humanize, write_part
 
     style = style or load_style(spec.style)
-    plan = make_plan(spec, style, seed=seed)
+    plan = make_plan(spec, style, seed=seed, intro=intro)
     parts = build_ensemble(spec, style, plan)
     lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
     character = style.melody

@@ -280,16 +280,20 @@ def _scale_bars(items: list[tuple[str, int]], total: int) -> list[tuple[str, int
 
 
 def plan_form(style: Style, *, bars: int, bar_beats: float, energy: float,
-              structure: tuple[str, ...] = ()) -> tuple[SectionPlan, ...]:
+              structure: tuple[str, ...] = (), intro: bool = True) -> tuple[SectionPlan, ...]:
     """Sections with bar counts that add up to ``bars``.
 
     ``structure`` (section words from the request, in order) replaces the style's form;
-    ``energy`` (0..1) shifts the style's per-section energy.
+    ``energy`` (0..1) shifts the style's per-section energy. ``intro=False`` starts straight
+    in (a later segment of a story arrives with its music, not with a second intro).
     """
     if bars < 1:
         raise ParameterError("a piece needs at least one bar")
     asked = _normalise_structure(structure, style)
     seq = list(style.form.sequence)
+    if not intro:
+        asked = [k for k in asked if k != "intro"]
+        seq = [k for k in seq if k != "intro"] or seq
     if len(asked) >= 3:  # a whole form was asked for: play it
         seq = asked
     else:  # "with a drop", "with an intro": make sure the form has them
@@ -371,15 +375,17 @@ def plan_harmony(style: Style, sections: tuple[SectionPlan, ...], key: KeySignat
     return tuple(chords), chosen
 
 
-def make_plan(spec, style: Style, *, seed: int) -> Plan:
-    """Plan a piece for a request: form to the requested length, harmony from the style."""
+def make_plan(spec, style: Style, *, seed: int, intro: bool = True) -> Plan:
+    """Plan a piece for a request: form to the requested length, harmony from the style.
+
+    ``intro=False`` plans no intro section (see :func:`plan_form`)."""
     num, den = spec.meter
     meter = TimeSignature(0.0, int(num), int(den))
     key = KeySignature(0.0, int(spec.key_tonic), spec.mode)
     bar_seconds = meter.bar_beats * 60.0 / float(spec.bpm)
     bars = max(1, round(float(spec.duration) / bar_seconds))
     sections = plan_form(style, bars=bars, bar_beats=meter.bar_beats, energy=float(spec.energy),
-                         structure=tuple(spec.structure))
+                         structure=tuple(spec.structure), intro=intro)
     rng = random.Random(f"{seed}:harmony")
     chords, chosen = plan_harmony(style, sections, key, rng)
     return Plan(style=style, bpm=float(spec.bpm), key=key, meter=meter, sections=sections,

@@ -513,7 +513,9 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
         beat += seg.length
         seg.spec = replace(seg.spec, duration=seg.bars * seg.meter.bar_beats * 60.0 / seg.bpm)
         seg.seed = seed + 1009 * i  # own harmony and development; the motif is shared
-        seg.plan = make_plan(seg.spec, load_style(seg.spec.style), seed=seg.seed)
+        # Later segments arrive with their music, not with an intro of their own.
+        seg.plan = make_plan(seg.spec, load_style(seg.spec.style), seed=seg.seed,
+                             intro=i == 0)
 
     # 4. One motif for the whole story.
     motif, motif_from = _story_motif(segs, seed)
@@ -521,7 +523,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
 
     # 5. Compose each segment with the shared motif.
     reports = []
-    for seg in segs:
+    for i, seg in enumerate(segs):
         fitted = None
         if motif is not None:
             own = _natural_motif(seg, seed)
@@ -530,7 +532,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
                     and seg.bars >= 4 * motif.bars:
                 seg.augment = 2  # a calm segment states the busy motif slowly
             fitted = fit_motif(motif, source_meter, seg.meter, augment=seg.augment)
-        seg.score = compose(seg.spec, seed=seg.seed, motif=fitted)
+        seg.score = compose(seg.spec, seed=seg.seed, motif=fitted, intro=i == 0)
         reports.append(adherence(seg.spec, seg.score))
 
     score, transitions = _assemble(segs, seed)
