@@ -501,3 +501,10 @@ def test_import_is_fast() -> None:
             "print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert float(out.stdout) < 0.5  # < 0.1 s on a quiet machine; slack for CI noise
+
+
+def test_calm_acoustic_instruments_make_a_piece_for_them_not_ambient_pads():
+    assert parse("uma música calma de piano").style == "classical"
+    assert parse("calm piano").style == "classical"
+    assert parse("calm synth pads").style == "ambient"
+    assert parse("calm music").style == "ambient"

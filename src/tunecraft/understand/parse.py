@@ -550,9 +550,15 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
                                    f"no genre named; '{ctx_style.phrase}' suggests {style}")
         elif mood_pick is not None:
             style = mood_style[mood_pick.hit.id]
-            ev["style"] = Evidence(style, (mood_pick.phrase,), "inferred",
-                                   f"no genre named; the mood '{mood_pick.phrase}' suggests "
-                                   f"{style}")
+            note = f"no genre named; the mood '{mood_pick.phrase}' suggests {style}"
+            # "calm piano music": acoustic instruments named with a quiet mood make a piece
+            # for those instruments (classical), not a synth-pad ambient track.
+            acoustic = lex_mood_style_acoustic().get(mood_pick.hit.id)
+            named = [f.hit.data for f in live if f.hit.kind == "instrument"]
+            if acoustic and named and all(_is_acoustic(d) for d in named):
+                style = acoustic
+                note += " for the acoustic instruments named"
+            ev["style"] = Evidence(style, (mood_pick.phrase,), "inferred", note)
         else:
             style = DEFAULT_STYLE
             ev["style"] = Evidence(style, (), "default",
@@ -832,6 +838,24 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
 @cache
 def lex_mood_style() -> dict[str, str]:
     return dict(lx._read("words.toml").get("mood_style", {}))
+
+
+def lex_mood_style_acoustic() -> dict[str, str]:
+    return dict(lx._read("words.toml").get("mood_style_acoustic", {}))
+
+
+_ACOUSTIC_FAMILIES = frozenset({"piano", "chromatic percussion", "guitar", "strings",
+                                "ensemble", "brass", "reed", "pipe", "ethnic"})
+
+
+def _is_acoustic(entry: dict) -> bool:
+    """A named instrument that is not a synth, an electric guitar or a drum kit."""
+    from ..gm import program_family
+
+    program = int(entry.get("program", 0))
+    if entry.get("drum") or 26 <= program <= 31:  # electric guitars
+        return False
+    return program_family(program) in _ACOUSTIC_FAMILIES
 
 
 def _neg_prefix(f: _Found) -> tuple[str, ...]:
