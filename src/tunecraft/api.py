@@ -163,13 +163,16 @@ def render(score: Score, *, options: RenderOptions | None = None, backend: str |
 
 
 def render_stems(score: Score, *, options: RenderOptions | None = None,
-                 backend: str | None = None,
-                 soundfont: str | os.PathLike[str] | None = None) -> Rendered:
-    """Render the mix and one stem per track (stems sum to the mix before mastering)."""
+                 backend: str | None = None, soundfont: str | os.PathLike[str] | None = None,
+                 stems: bool = True) -> Rendered:
+    """Render the mix and one stem per track (stems sum to the mix before mastering).
+
+    ``stems=False`` renders the same mix without keeping the tracks (much less memory)."""
     from .render import render_stems as _render_stems
 
     sf = str(soundfont) if soundfont is not None else None
-    return _render_stems(score, options=_options(options, {"backend": backend, "soundfont": sf}))
+    return _render_stems(score, options=_options(options, {"backend": backend, "soundfont": sf}),
+                         stems=stems)
 
 
 @dataclass(frozen=True)
@@ -231,7 +234,8 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
         audio, backend_name = rendered.mix, rendered.backend or None
         rendered_stems = dict(rendered.stems) if stems else {}
     elif audio is None:
-        r = render_stems(score, options=options, backend=backend, soundfont=soundfont)
+        r = render_stems(score, options=options, backend=backend, soundfont=soundfont,
+                         stems=stems)
         audio, backend_name = r.mix, r.backend
         rendered_stems = dict(r.stems) if stems else {}
     elif stems:
@@ -451,7 +455,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         return Result(spec=spec, score=score, audio=None, seed=seed, report=report,
                       attempts=attempts, lyrics_notes=notes)
     step("rendering", 0.3)
-    rendered = render_stems(score, options=_style_options(spec, options))
+    rendered = render_stems(score, options=_style_options(spec, options), stems=stems)
     if check_audio:
         step("checking", 0.9)
         report = adherence(spec, score, rendered.mix, audio_tempo=True)
@@ -612,7 +616,7 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
     if not render:
         return result
     opts = _style_options(result.spec, options) if result.spec is not None else options
-    rendered = render_stems(result.output, options=opts)
+    rendered = render_stems(result.output, options=opts, stems=stems)
     return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
                    backend=rendered.backend)
 
@@ -673,6 +677,7 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     result = _replace(_arrange(heard, prompt, seed=seed, duration=duration), source=source)
     if not render:
         return result
-    rendered = render_stems(result.score, options=_style_options(result.spec, options))
+    rendered = render_stems(result.score, options=_style_options(result.spec, options),
+                            stems=stems)
     return _replace(result, audio=rendered.mix, backend=rendered.backend,
                     stems=dict(rendered.stems) if stems else {})

@@ -263,3 +263,14 @@ def test_stems_are_made_on_demand_and_leave_the_mix_alone() -> None:
     assert np.array_equal(alone.stems["Pad"].samples, stems["Pad"].samples)
     with pytest.raises(KeyError):
         r.stems["Nobody"]
+
+
+@pytest.mark.parametrize("backend", ["sine", *SOUNDFONTS])
+def test_mix_only_render_equals_the_stems_render_bit_for_bit(backend: str) -> None:
+    score = band_score(4, bpm=110)
+    options = RenderOptions(backend=backend)
+    full = render_stems(score, options)
+    lean = render_stems(score, options, stems=False)
+    assert dict(lean.stems) == {}
+    np.testing.assert_array_equal(lean.premaster.samples, full.premaster.samples)
+    np.testing.assert_array_equal(lean.mix.samples, full.mix.samples)

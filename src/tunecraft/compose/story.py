@@ -552,7 +552,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
         return result
     from ..render import render_stems
 
-    rendered = render_stems(score, options=_render_options(segs, options))
+    rendered = render_stems(score, options=_render_options(segs, options), stems=stems)
     return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
                    backend=rendered.backend)
 

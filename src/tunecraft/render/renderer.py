@@ -82,6 +82,70 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
     return placed
 
 
+def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: int,
+                fade: int) -> np.ndarray:
+    """The premaster without keeping the tracks: each placed track is added to the sum and to
+    the reverb bus, in track order, and dropped.
+
+    It equals :func:`_premaster` of :func:`_place_tracks` bit for bit (the same additions in
+    the same order) while holding at most a few tracks at once, so a long piece rendered
+    without stems needs a fraction of the memory. Synthesis still runs on two threads; the
+    sums are made in track order whatever order the threads finish in.
+    """
+    from concurrent.futures import Future
+
+    sr = options.sample_rate
+    tracks = list(score.tracks)
+    premaster = np.zeros((2, frames), dtype=np.float32)
+    bus: np.ndarray | None = None
+    scratch = np.empty_like(premaster)
+
+    def one(i: int) -> np.ndarray:
+        track = tracks[i]
+        dry = backend.render_track(score, track, frames=frames)
+        if dry.shape != (2, frames) or dry.dtype != np.float32:
+            raise RenderError(f"the {backend.name} synthesizer returned audio of shape "
+                              f"{dry.shape} for track {track.name!r}; expected (2, {frames})")
+        row = np.empty((2, frames), dtype=np.float32)
+        place(dry, track, out=row)
+        del dry
+        wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
+        return row if wet is row else np.ascontiguousarray(wet, dtype=np.float32)
+
+    def add(i: int, x: np.ndarray) -> None:
+        nonlocal bus
+        premaster[...] += x
+        send = reverb_send(tracks[i], options.reverb)
+        if send > 0.0:
+            if bus is None:
+                bus = np.zeros_like(premaster)
+            bus += np.multiply(x, np.float32(send), out=scratch)
+
+    threaded = _workers() >= 2 and len(tracks) >= 2 and backend.thread_safe
+    if not threaded:
+        for i in range(len(tracks)):
+            add(i, one(i))
+    else:
+        with ThreadPoolExecutor(max_workers=_workers(),
+                                thread_name_prefix="tunecraft-render") as ex:
+            ahead = _workers() + 1  # tracks rendered ahead of the running sum
+            jobs: dict[int, Future[np.ndarray]] = {}
+            for i in range(len(tracks)):
+                for j in range(i, min(i + ahead, len(tracks))):
+                    if j not in jobs:
+                        jobs[j] = ex.submit(one, j)
+                add(i, jobs.pop(i).result())
+    if bus is not None:
+        start, wet = reverb_wet(bus, sr)
+        bus = None
+        if wet is not None:
+            premaster[:, start:] += wet
+            del wet
+    if fade > 0:
+        premaster[:, -fade:] *= fade_curve(fade)
+    return premaster
+
+
 class _Stems(Mapping[str, Audio]):
     """The stems of one render, keyed by unique track name, each made on first use.
 
@@ -152,12 +216,14 @@ def _premaster(placed: np.ndarray, tracks: list[Track], options: RenderOptions,
     return premaster
 
 
-def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered:
+def render_stems(score: Score, options: RenderOptions | None = None, *,
+                 stems: bool = True) -> Rendered:
     """Render ``score`` to stems, their premaster sum and the mastered mix.
 
     Each stem (its track with its own reverb) is computed when it is first asked for; the
     premaster uses one reverb on the bus of all the sends, so a render that needs only the mix
-    runs one reverb, not one per track.
+    runs one reverb, not one per track. With ``stems=False`` the tracks are not kept (the
+    same mix, bit for bit, in much less memory) and ``Rendered.stems`` is empty.
 
     Raises :class:`RenderError` when the score has no notes, no synthesizer is usable, or the
     SoundFont is missing or unreadable; :class:`ParameterError` for a bad argument.
@@ -174,10 +240,14 @@ def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered
     frames = frames_for(score.duration_seconds + options.tail_seconds, sr)
     fade = min(frames, round(FADE_S * sr), round(options.tail_seconds * sr))
     began = time.perf_counter()
-    with get_backend(options.backend, soundfont=options.soundfont, sample_rate=sr) as backend:
-        placed = _place_tracks(score, backend, options, frames)
     tracks = list(score.tracks)
-    premaster = _premaster(placed, tracks, options, fade)
+    placed = None
+    with get_backend(options.backend, soundfont=options.soundfont, sample_rate=sr) as backend:
+        if stems:
+            placed = _place_tracks(score, backend, options, frames)
+            premaster = _premaster(placed, tracks, options, fade)
+        else:
+            premaster = _mix_tracks(score, backend, options, frames, fade)
     if not np.isfinite(premaster).all():
         raise RenderError(f"the {backend.name} synthesizer produced invalid samples (NaN)")
     synth_s = time.perf_counter() - began
@@ -185,14 +255,16 @@ def render_stems(score: Score, options: RenderOptions | None = None) -> Rendered
     del premaster
     mix = master(pre, target_lufs=options.target_lufs,
                  ceiling_dbtp=options.ceiling_dbtp) if options.master else pre
-    names = unique_names(t.name for t in tracks)
-    stems = _Stems(names, placed, tracks, sample_rate=sr, reverb=options.reverb, fade=fade)
+    stem_map: Mapping[str, Audio] = {}
+    if placed is not None:
+        stem_map = _Stems(unique_names(t.name for t in tracks), placed, tracks, sample_rate=sr,
+                          reverb=options.reverb, fade=fade)
     total = time.perf_counter() - began
     log.info("rendered %.1f s of audio with %s in %.2f s (synthesis and mixing %.2f s, %.0fx "
              "real time)", frames / sr, backend.name, total, synth_s, frames / sr / total)
-    return Rendered(mix=mix, premaster=pre, stems=stems, backend=backend.name)
+    return Rendered(mix=mix, premaster=pre, stems=stem_map, backend=backend.name)
 
 
 def render(score: Score, options: RenderOptions | None = None) -> Audio:
-    """The mastered stereo mix of ``score`` (see :func:`render_stems`)."""
-    return render_stems(score, options).mix
+    """The mastered stereo mix of ``score`` (see :func:`render_stems`); tracks are not kept."""
+    return render_stems(score, options, stems=False).mix
