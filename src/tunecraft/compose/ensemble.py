@@ -132,6 +132,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     if not has_lead:
         parts = _promote_lead(parts)
     parts = _both_hands(parts)
+    parts = _spread_accompaniment(parts)
     parts = _under_the_tune(parts)
     order = {"lead": 0, "vocal": 0, "counter": 1, "arp": 2, "chords": 3, "harmony": 3,
              "strings": 4, "pad": 5, "bass": 6, "percussion": 7, "drums": 8}
@@ -230,3 +231,23 @@ def _both_hands(parts: list[PartSpec]) -> list[PartSpec]:
                    high=55, pattern=None, rhythm=None, sections=None,
                    volume=max(solo.volume - 12, 40), source="inferred")
     return [melody if p is solo else p for p in parts] + [chords, bass]
+
+
+def _spread_accompaniment(parts: list[PartSpec]) -> list[PartSpec]:
+    """Pads and strings sit a fifth above the comping instrument, so the two do not play the
+    same voicing note for note (a piano and a pad on one chord in one register)."""
+    comp = next((p for p in parts if p.role in ("chords", "harmony") and not p.is_drum), None)
+    sustained = [p for p in parts if p.role in ("pad", "strings") and not p.is_drum]
+    if comp is None or not sustained:
+        return parts
+    # The comping instrument keeps the lower octave and a half of its range; the sustained
+    # parts take the band a fifth above it.
+    comp_new = replace(comp, high=min(comp.high, comp.low + 14))
+    out = []
+    for p in parts:
+        if p is comp:
+            p = comp_new
+        elif p in sustained and p.low < comp.low + 7:
+            p = replace(p, low=comp.low + 7, high=max(p.high, comp.low + 21))
+        out.append(p)
+    return out
