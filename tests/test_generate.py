@@ -179,3 +179,17 @@ def test_a_five_minute_piece_has_a_song_form(prompt):
     lead = next(t for t in s.tracks if t.role in ("lead", "vocal"))
     assert any(n.start > 0.75 * float(s.length) for n in lead.notes)
     assert s.chords[-1].root == s.key.tonic
+
+
+def test_pads_sit_above_the_comping_instead_of_doubling_it():
+    r = generate("An 80s driving pop song with heavy drums and synth pads in the background",
+                 duration=40, seed=1, render=False)
+    comp = next(t for t in r.score.tracks if t.role in ("chords", "harmony"))
+    pad = next(t for t in r.score.tracks if t.role == "pad")
+
+    def mean(t):
+        return sum(n.pitch for n in t.notes) / len(t.notes)
+
+    assert mean(pad) >= mean(comp) + 3
+    shared = {(n.pitch, n.start) for n in pad.notes} & {(n.pitch, n.start) for n in comp.notes}
+    assert len(shared) < 0.5 * len(pad.notes)
