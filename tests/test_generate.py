@@ -193,3 +193,11 @@ def test_pads_sit_above_the_comping_instead_of_doubling_it():
     assert mean(pad) >= mean(comp) + 3
     shared = {(n.pitch, n.start) for n in pad.notes} & {(n.pitch, n.start) for n in comp.notes}
     assert len(shared) < 0.5 * len(pad.notes)
+
+
+def test_the_package_exposes_the_verbs():
+    r = tunecraft.generate("calm celtic tune with tin whistle and harp", duration=15, seed=7,
+                           render=False)
+    assert isinstance(r, tunecraft.Result) and r.report.passed
+    assert callable(tunecraft.story) and callable(tunecraft.arrange)
+    assert callable(tunecraft.continue_music)

@@ -41,6 +41,11 @@ _LAZY = {
     "TimeSignature": "tunecraft.score",
     "KeySignature": "tunecraft.score",
     "Audio": "tunecraft.audio",
+    "generate": "tunecraft.api",
+    "story": "tunecraft.api",
+    "arrange": "tunecraft.api",
+    "continue_music": "tunecraft.api",
+    "Result": "tunecraft.api",
     "load": "tunecraft.api",
     "save": "tunecraft.api",
     "render": "tunecraft.api",
@@ -61,7 +66,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getattr__)
-    from .api import convert, info, load, render, save  # noqa: F401
+    from .api import (  # noqa: F401
+        Result,
+        arrange,
+        continue_music,
+        convert,
+        generate,
+        info,
+        load,
+        render,
+        save,
+        story,
+    )
     from .audio import Audio  # noqa: F401
     from .render import RenderOptions  # noqa: F401
     from .score import (  # noqa: F401
