@@ -122,3 +122,14 @@ def test_bad_options_are_clear_errors(tiny_corpus, tmp_path):
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="CUDA"):
             train(tiny_corpus, epochs=1, out_dir=tmp_path, device="cuda")
+
+
+def test_batch_progress_reports_every_batch_of_every_epoch(tiny_corpus, tmp_path):
+    seen: list[tuple[int, int, int]] = []
+    train(tiny_corpus, model="lstm", epochs=2, batch_size=4, config="debug",
+          out_dir=tmp_path / "m", batch_progress=lambda e, d, t: seen.append((e, d, t)))
+    for epoch in (1, 2):
+        calls = [(d, t) for e, d, t in seen if e == epoch]
+        assert calls, epoch
+        dones = [d for d, _ in calls]
+        assert dones == sorted(dones) and dones[-1] == calls[-1][1]  # ends at the total

@@ -532,19 +532,41 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
     """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
     from ..models import train as _train
 
+    bar: dict[str, Any] = {"bar": None, "epoch": 0, "done": 0}
+
+    def close_bar() -> None:
+        if bar["bar"] is not None:
+            bar["bar"].__exit__(None, None, None)
+            bar["bar"] = None
+
+    def batches(epoch: int, done: int, total: int) -> None:
+        if epoch != bar["epoch"]:
+            close_bar()
+            bar["bar"] = _bar(total, f"epoch {epoch}", quiet_cmd)
+            if bar["bar"] is not None:
+                bar["bar"].__enter__()
+            bar["epoch"], bar["done"] = epoch, 0
+        if bar["bar"] is not None:
+            bar["bar"].update(done - bar["done"])
+        bar["done"] = done
+
     def progress(info: Any) -> None:
+        close_bar()
         if not quiet_cmd:
             click.echo(str(info), err=True)
 
     kwargs: dict[str, Any] = {"model": kind, "epochs": epochs, "batch_size": batch_size,
                               "device": device, "out_dir": output, "seed": seed,
                               "resume": resume, "progress": progress, "engine": engine,
-                              "workers": workers}
+                              "workers": workers, "batch_progress": batches}
     if seq_len is not None:
         kwargs["seq_len"] = seq_len
     if lr is not None:
         kwargs["lr"] = lr
-    report = _train(corpus, **kwargs)
+    try:
+        report = _train(corpus, **kwargs)
+    finally:
+        close_bar()
     click.echo(str(report))
     click.echo(f"wrote {output}")
 

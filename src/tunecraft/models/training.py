@@ -505,6 +505,7 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
           batch_size: int = 32, seq_len: int | None = None, lr: float | None = None,
           device: str = "cpu", out_dir: str | Path, seed: int = 0, resume: bool = False,
           progress: Callable[[EpochStats], None] | None = None, patience: int = 3,
+          batch_progress: Callable[[int, int, int], None] | None = None,
           config: Any = None, parts: str = "all", val_fraction: float = 0.1,
           augment: int = 5, corpus_info: dict[str, Any] | None = None,
           max_seconds: float | None = None, engine: str = "local",
@@ -517,6 +518,8 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
     is the largest transposition (0: none). ``max_seconds`` stops after the epoch that passes
     that much training time. ``engine`` ("local" or "ray") and ``workers`` say where the data
     preparation runs (see the module's notes); the result does not depend on them.
+    ``progress(stats)`` is called after each epoch, ``batch_progress(epoch, done, total)`` after
+    each batch (windows done of the epoch's total).
     """
     import torch
     import torch.nn.functional as F
@@ -605,6 +608,8 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
                 n_tok = batch[:, 1:].numel()
                 tot_loss += float(loss.detach()) * n_tok
                 tot_tok += n_tok
+                if batch_progress is not None:  # (epoch, windows done, windows in the epoch)
+                    batch_progress(epoch, min(i + batch_size, len(windows)), len(windows))
             train_time = time.perf_counter() - t0
             val_loss, acc = _evaluate(net, val_windows, batch_size, dev, pad_id)
             stats = EpochStats(epoch, tot_loss / max(tot_tok, 1), val_loss,
