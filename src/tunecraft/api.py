@@ -394,7 +394,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              stems: bool = False, options: RenderOptions | None = None,
              check_audio: bool = False, max_attempts: int = 3,
              melody_engine: str = "rules", lyrics: str | None = None,
-             progress: Any = None) -> Result:
+             melisma: bool = False, progress: Any = None) -> Result:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -431,13 +431,14 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
 
         sung = parse_lyrics(load_lyrics(lyrics), language=spec.language)
     step("composing", 0.1)
-    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung)
+    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung, melisma=melisma)
     report = adherence(spec, score)
     attempts = 1
     while not report.passed and attempts < max_attempts:
         log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
                     "; ".join(c.name for c in report.failures))
-        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine, lyrics=sung)
+        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine, lyrics=sung,
+                        melisma=melisma)
         report = adherence(spec, score)
         attempts += 1
     if not report.passed:

@@ -186,6 +186,8 @@ def _slug(text: str, limit: int = 40) -> str:
               help="Also measure the tempo of the rendered audio (librosa; slower).")
 @click.option("--lyrics", help="Words to sing: the text, or a .txt file (stanzas separated by "
                                "blank lines; [chorus] marks the chorus).")
+@click.option("--melisma", is_flag=True, help="Let a held syllable at a line's end move over "
+                                              "a few notes (one note per syllable otherwise).")
 @click.option("--melody-engine", type=click.Choice(["rules", "learned"]), default="rules",
               show_default=True, help="Write the tune from motifs, or sample it from the "
                                       "model shipped with tunecraft.")
@@ -193,7 +195,7 @@ def _slug(text: str, limit: int = 40) -> str:
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
              instruments: tuple[str, ...], stems: bool, backend: str, check_audio: bool,
-             lyrics: str | None, melody_engine: str, quiet_cmd: bool) -> None:
+             lyrics: str | None, melisma: bool, melody_engine: str, quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
     import secrets
 
@@ -222,12 +224,13 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
             result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
                                   meter=meter, instruments=names or None, stems=stems,
                                   options=options, check_audio=check_audio, progress=progress,
-                                  melody_engine=melody_engine, lyrics=lyrics)
+                                  melody_engine=melody_engine, lyrics=lyrics,
+                                  melisma=melisma)
     else:
         result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
                               meter=meter, instruments=names or None, stems=stems,
                               options=options, check_audio=check_audio,
-                              melody_engine=melody_engine, lyrics=lyrics)
+                              melody_engine=melody_engine, lyrics=lyrics, melisma=melisma)
     bundle = result.save(out, stems=stems)
     if not quiet_cmd:
         spec = result.spec

@@ -107,7 +107,7 @@ def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
 
 def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
             melody_engine: str = "rules", motif: Motif | None = None,
-            lyrics: Lyrics | None = None, intro: bool = True) -> Score:
+            lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False) -> Score:
     """Write the score for a request. Deterministic for a seed.
 
     ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
@@ -116,7 +116,8 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     the hook the motif of another piece: story mode shares one motif across its segments.
     ``lyrics`` (``compose.lyrics.parse_lyrics``) makes the tune a vocal line that sings them
     (``compose.lyrics.write_vocal_line``) on a voice patch; see ``_vocal_part``.
-    ``intro=False`` starts without an intro section (story mode's later segments).
+    ``intro=False`` starts without an intro section (story mode's later segments);
+    ``melisma`` lets a held syllable at a line's end move over a few notes.
     """
     from ..errors import ParameterError
 
@@ -140,7 +141,7 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
         from .lyrics import write_vocal_line
 
         parts, lead = _vocal_part(spec, parts, lead)
-        melody = write_vocal_line(plan, lead, lyrics)
+        melody = write_vocal_line(plan, lead, lyrics, melisma=melisma)
     elif lead is not None and melody_engine == "learned":
         from .learned import write_learned_melody
 
