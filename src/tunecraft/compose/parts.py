@@ -159,8 +159,7 @@ def _swing(plan: Plan, bar_start: float, offset: float) -> float:
 
 
 def _chord_index(plan: Plan, beat: float) -> int:
-    starts = [c.start for c in plan.chords]
-    return max(0, bisect.bisect_right(starts, beat + _EPS) - 1)
+    return max(0, bisect.bisect_right(plan.chord_starts, beat + _EPS) - 1)
 
 
 def _chord_register(part: PartSpec) -> tuple[int, int]:

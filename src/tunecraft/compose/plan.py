@@ -11,10 +11,12 @@ key and meter are exactly those of the spec.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..errors import ParameterError
 from ..score import Chord, KeySignature, TimeSignature
@@ -120,10 +122,16 @@ class Plan:
     def chords_in(self, section: SectionPlan) -> tuple[Chord, ...]:
         return tuple(c for c in self.chords if section.start - 1e-9 <= c.start < section.end)
 
+    @cached_property
+    def chord_starts(self) -> tuple[float, ...]:
+        """Start beats of the chords, for bisecting (the timeline is sorted)."""
+        return tuple(c.start for c in self.chords)
+
     def chord_at(self, beat: float) -> Chord:
-        for c in self.chords:
-            if c.start - 1e-9 <= beat < c.end:
-                return c
+        """The chord sounding at ``beat`` (the last chord outside the timeline)."""
+        i = bisect.bisect_right(self.chord_starts, beat + 1e-9) - 1
+        if i >= 0 and beat < self.chords[i].end:
+            return self.chords[i]
         return self.chords[-1]
 
     def rng(self, *parts: object) -> random.Random:
