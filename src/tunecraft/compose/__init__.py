@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..score import KeySignature, Note, Score, Section, TempoChange, Track
 from .ensemble import build_ensemble
-from .plan import PartSpec, Plan, SectionPlan, make_plan
+from .plan import PartSpec, Plan, SectionPlan, make_plan, score_role
 
 if TYPE_CHECKING:
     from ..styles import Style
@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 __all__ = ["MELODY_ENGINES", "PartSpec", "Plan", "SectionPlan", "build_ensemble", "compose",
            "make_plan"]
 
-_SCORE_ROLES = {"chords": "chords", "harmony": "harmony", "lead": "lead", "vocal": "vocal",
-                "bass": "bass", "drums": "drums", "percussion": "percussion", "pad": "pad",
-                "arp": "arp", "counter": "counter", "strings": "strings"}  # fmt: skip
 
 
 def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
@@ -161,7 +158,7 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
             log.debug("part %s has no notes in this form", part.name)
         tracks.append(Track(name=part.name, notes=tuple(notes),
                             program=0 if part.is_drum else part.program, is_drum=part.is_drum,
-                            role=_SCORE_ROLES.get(part.role, "harmony"), volume=part.volume,
+                            role=score_role(part.role), volume=part.volume,
                             pan=part.pan))
     sections = tuple(Section(s.name, s.start, s.length) for s in plan.sections)
     title = f"{style.name} in {plan.key.name}"

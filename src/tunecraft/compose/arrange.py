@@ -36,7 +36,7 @@ from ..errors import ParameterError
 from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, Track
 from ..styles import realize
 from .harmonize import harmonize
-from .plan import PartSpec, Plan, SectionPlan
+from .plan import PartSpec, Plan, SectionPlan, score_role
 
 if TYPE_CHECKING:
     from ..audio import Audio
@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ArrangeResult", "arrange"]
 
-_SCORE_ROLES = {"chords", "harmony", "lead", "vocal", "bass", "drums", "percussion", "pad",
-                "arp", "counter", "strings"}
 _VOICES = (52, 53, 54, 85)
 _ENERGY = {"intro": 0.4, "verse": 0.55, "chorus": 0.75, "outro": 0.45}
 
@@ -463,6 +461,6 @@ def _with_hint(notes: Sequence[Note], motif: Sequence[Note], part: PartSpec, at:
 
 
 def _track(part: PartSpec, notes: Sequence[Note]) -> Track:
-    role = part.role if part.role in _SCORE_ROLES else "harmony"
+    role = score_role(part.role)
     return Track(name=part.name, notes=tuple(notes), program=0 if part.is_drum else part.program,
                  is_drum=part.is_drum, role=role, volume=part.volume, pan=part.pan)

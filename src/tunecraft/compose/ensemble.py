@@ -13,14 +13,9 @@ from dataclasses import replace
 
 from ..gm import program_family, program_name
 from ..styles import Style
-from .plan import PartSpec, Plan
+from .plan import PartSpec, Plan, score_role
 
 log = logging.getLogger(__name__)
-
-# Score roles for the roles a request can carry.
-_ROLE_MAP = {"chords": "chords", "harmony": "harmony", "lead": "lead", "vocal": "vocal",
-             "bass": "bass", "drums": "drums", "percussion": "percussion", "pad": "pad",
-             "arp": "arp", "counter": "counter", "strings": "strings"}  # fmt: skip
 
 # Which style instrument to borrow settings from, per role.
 _STYLE_ROLE = {"chords": "harmony", "vocal": "lead", "strings": "strings", "counter": "counter",
@@ -99,7 +94,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
             continue  # an explicitly requested percussion part plays even without a kit
         if req.source != "explicit" and _is_excluded(req, excluded):
             continue
-        role = _ROLE_MAP.get(req.role, "harmony")
+        role = score_role(req.role)
         if req.is_drum and role not in ("drums", "percussion"):
             role = "percussion"
         if role in _MELODIC:
@@ -186,7 +181,7 @@ def _is_excluded(req, excluded: tuple[str, ...]) -> bool:
     from ..evaluate.adherence import excluded_by
     from ..score import Track
 
-    role = _ROLE_MAP.get(req.role, "harmony")
+    role = score_role(req.role)
     probe = Track(req.name or "x", (), program=req.program, is_drum=req.is_drum, role=role)
     return any(excluded_by(term, probe) for term in excluded)
 

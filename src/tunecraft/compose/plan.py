@@ -63,6 +63,16 @@ class SectionPlan:
         return self.start + self.length
 
 
+# The roles a part can play; anything else plays as "harmony".
+PART_ROLES = frozenset({"lead", "vocal", "harmony", "chords", "bass", "drums", "percussion",
+                        "pad", "arp", "counter", "strings"})
+
+
+def score_role(role: str) -> str:
+    """The part role a request or a part carries, or "harmony" for an unknown one."""
+    return role if role in PART_ROLES else "harmony"
+
+
 @dataclass(frozen=True, slots=True)
 class PartSpec:
     """One instrument of the ensemble and how it plays.
