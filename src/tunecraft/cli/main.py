@@ -427,10 +427,34 @@ def continue_cmd(source: Path, output: Path, duration: float, prompt: str | None
 # Learning from music: transcribe, ingest, train, sample, evaluate
 
 
-def _bar(total: int, label: str, quiet: bool):
-    if quiet or not sys.stderr.isatty() or total <= 0:
-        return None
-    return click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
+class _Bar:
+    """A progress bar on stderr fed ``(done, total)``; a new ``label`` starts a new bar.
+
+    Silent when quiet or when stderr is not a terminal. ``close()`` ends the bar in use.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.on = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+        self.label: str | None = None
+        self.done = 0
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if label != self.label:
+            self.close()
+            self.label, self.done = label, 0
+            if self.on and total > 0:
+                self.bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                                             show_eta=True)
+                self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @cli.command()
@@ -486,23 +510,12 @@ def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | N
     """
     from ..corpus import ingest as _ingest
 
-    state: dict[str, Any] = {"bar": None, "done": 0}
-
-    def progress(done: int, total: int) -> None:
-        if state["bar"] is None:
-            state["bar"] = _bar(total, "ingesting", quiet_cmd)
-            if state["bar"] is not None:
-                state["bar"].__enter__()
-        if state["bar"] is not None:
-            state["bar"].update(done - state["done"])
-        state["done"] = done
-
+    bar = _Bar(quiet_cmd)
     try:
         report = _ingest(list(sources), output, engine=engine, workers=workers,
-                         progress=progress)
+                         progress=lambda done, total: bar.update("ingesting", done, total))
     finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
+        bar.close()
     click.echo(f"{report.added} added, {report.already} already there, {report.skipped} "
                f"skipped, {report.failed} failed -> {output}")
     for entry in report.entries:
@@ -535,26 +548,13 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
     """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
     from ..models import train as _train
 
-    bar: dict[str, Any] = {"bar": None, "epoch": 0, "done": 0}
-
-    def close_bar() -> None:
-        if bar["bar"] is not None:
-            bar["bar"].__exit__(None, None, None)
-            bar["bar"] = None
+    bar = _Bar(quiet_cmd)
 
     def batches(epoch: int, done: int, total: int) -> None:
-        if epoch != bar["epoch"]:
-            close_bar()
-            bar["bar"] = _bar(total, f"epoch {epoch}", quiet_cmd)
-            if bar["bar"] is not None:
-                bar["bar"].__enter__()
-            bar["epoch"], bar["done"] = epoch, 0
-        if bar["bar"] is not None:
-            bar["bar"].update(done - bar["done"])
-        bar["done"] = done
+        bar.update(f"epoch {epoch}", done, total)
 
     def progress(info: Any) -> None:
-        close_bar()
+        bar.close()
         if not quiet_cmd:
             click.echo(str(info), err=True)
 
@@ -569,7 +569,7 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
     try:
         report = _train(corpus, **kwargs)
     finally:
-        close_bar()
+        bar.close()
     click.echo(str(report))
     click.echo(f"wrote {output}")
 
