@@ -17,7 +17,7 @@ APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
 .PHONY: demo test install install-dev apt lint bench model clean
 
 demo: install
-	$(VENV)/bin/tunecraft demo -o out/demo.wav
+	$(VENV)/bin/tunecraft demo -o out/demo.wav --examples examples --force
 
 test: install-dev
 	$(PY) -m ruff check src tests benchmarks

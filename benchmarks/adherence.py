@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-CAPTIONS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "musiccaps" / \
+CAPTIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "musiccaps" / \
     "musiccaps-public.csv"
 
 

@@ -40,7 +40,7 @@ def cold(seconds: int, runs: int, backend: str, out: Path) -> tuple[list[float],
 
 def warm(seconds: int, runs: int, backend: str, out: Path) -> list[float]:
     from tunecraft.api import generate
-    from tunecraft.render import RenderOptions
+    from tunecraft.synth import RenderOptions
 
     opts = None if backend == "auto" else RenderOptions(backend=backend)
     generate(PROMPT, duration=seconds, seed=99, options=opts).save(out / "warmup.wav")

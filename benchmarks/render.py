@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def child(backend: str, runs: int, bars: int) -> None:
     from builders import band_score
-    from tunecraft.render import RenderOptions, render_stems
+    from tunecraft.synth import RenderOptions, render_stems
 
     score = band_score(bars, bpm=120)
     options = RenderOptions(backend=backend)
@@ -74,7 +74,7 @@ def main() -> None:
         child(args.child, args.runs, args.bars)
         return
 
-    from tunecraft.render import available_backends
+    from tunecraft.synth import available_backends
 
     print(f"render benchmark: band_score({args.bars}, bpm=120), 8 tracks, "
           f"{args.bars * 2} s of music + tail; median of {args.runs} runs after 1 warm-up; "

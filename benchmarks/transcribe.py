@@ -52,7 +52,7 @@ def main() -> None:
     from transcribe_pieces import note_f1
 
     from tunecraft.audio import Audio
-    from tunecraft.render import RenderOptions, available_backends, render
+    from tunecraft.synth import RenderOptions, available_backends, render
     from tunecraft.transcribe import transcribe
 
     rows = []

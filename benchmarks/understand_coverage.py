@@ -1,7 +1,7 @@
 """How much of MusicCaps does the prompt understanding recognise?
 
 Runs :func:`tunecraft.understand.parse` over every caption of
-``../shared/data/musiccaps/musiccaps-public.csv`` (MusicCaps, Agostinelli et al. 2023, CC BY-SA 4.0)
+``tests/data/musiccaps/musiccaps-public.csv`` (MusicCaps, Agostinelli et al. 2023, CC BY-SA 4.0)
 and prints the share of captions that yield:
 
 - a genre/style named or hinted by the words (evidence source not "default");
@@ -30,7 +30,7 @@ from pathlib import Path
 from tunecraft.errors import ParameterError
 from tunecraft.understand import parse, tempo_class
 
-DEFAULT_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "musiccaps" / \
+DEFAULT_CSV = Path(__file__).resolve().parents[1] / "tests" / "data" / "musiccaps" / \
     "musiccaps-public.csv"
 ASPECT_TEMPO = {
     "slow tempo": {"slow"}, "slower tempo": {"slow"}, "slow": {"slow"}, "very slow tempo": {"slow"},

@@ -149,7 +149,7 @@ def test_explain_refuses_impossible_requests(args):
 
 def test_stems_on_disk_sum_to_the_premaster(song, tmp_path):
     from tunecraft import load
-    from tunecraft.render import RenderOptions, render_stems
+    from tunecraft.synth import RenderOptions, render_stems
 
     out = tmp_path / "s.wav"
     assert run("render", str(song), "-o", str(out), "--stems", "--backend", "sine").returncode == 0
@@ -213,5 +213,6 @@ def test_story_switches_where_asked(tmp_path):
     assert names == ["time to meditate", "time to run"]
     second = data["summary"]["sections"][1]["start_seconds"]
     assert abs(second - 12) < 4  # the nearest bar line of a slow meditation bar
-    _assert_clean_failure(run("story", "0:10 late start", "-o", str(out)), "0:00")
-    _assert_clean_failure(run("story", "0:00 a", "0:20 b", "0:10 c", "-o", str(out)), "order")
+    bad = tmp_path / "bad.wav"
+    _assert_clean_failure(run("story", "0:10 late start", "-o", str(bad)), "0:00")
+    _assert_clean_failure(run("story", "0:00 a", "0:20 b", "0:10 c", "-o", str(bad)), "order")

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import tunecraft
+from paths import MUSICCAPS, SEED_PROMPTS
 from tunecraft.api import generate
-from tunecraft.render import RenderOptions
 from tunecraft.styles import load_style, style_ids
+from tunecraft.synth import RenderOptions
 
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "seed_prompts.json"
 FAST = RenderOptions(backend="sine")
 
 
 def _seed_prompts() -> list[str]:
-    data = json.loads(SEEDS.read_text())
+    data = json.loads(SEED_PROMPTS.read_text(encoding="utf-8"))
     prompts = list(data["captions"]) + list(data["painting_descriptions"])
     prompts += [s["prompt"] for s in data["story_mode"]]
     prompts += [f"{g} {w}" for g, ws in [("pop", data["conditioning_words"]["places"]),
@@ -145,8 +144,7 @@ def test_a_named_duo_is_a_duo_with_the_tune_on_top():
 def test_musiccaps_requests_keep_their_guarantees():
     import csv
 
-    path = SEEDS.parent / "musiccaps" / "musiccaps-public.csv"
-    with path.open(newline="", encoding="utf-8") as f:
+    with MUSICCAPS.open(newline="", encoding="utf-8") as f:
         captions = [row["caption"] for row in csv.DictReader(f)][:60]
     failed = []
     for i, caption in enumerate(captions):

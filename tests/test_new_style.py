@@ -13,7 +13,7 @@ DATA = Path(tunecraft.styles.__file__).parent / "data"
 
 CHECK = """
 from tunecraft.api import generate
-from tunecraft.render import RenderOptions
+from tunecraft.synth import RenderOptions
 r = generate("a cheerful polka for a village dance", duration=12, seed=1,
              options=RenderOptions(backend="sine"))
 assert r.spec.style == "polka", r.spec.style

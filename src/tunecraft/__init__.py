@@ -51,7 +51,7 @@ _LAZY = {
     "render": "tunecraft.api",
     "info": "tunecraft.api",
     "convert": "tunecraft.api",
-    "RenderOptions": "tunecraft.render",
+    "RenderOptions": "tunecraft.synth",
 }
 
 __all__ = [
@@ -79,7 +79,6 @@ if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getat
         story,
     )
     from .audio import Audio  # noqa: F401
-    from .render import RenderOptions  # noqa: F401
     from .score import (  # noqa: F401
         Chord,
         KeySignature,
@@ -90,6 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getat
         TimeSignature,
         Track,
     )
+    from .synth import RenderOptions  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

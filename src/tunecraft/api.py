@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 from .errors import InputFileError, OutputFileError, ParameterError
 from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
 from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
+from .io.bundle import Bundle, bundle_json, check_bundle
 
 if TYPE_CHECKING:
     from .audio import Audio
-    from .render import Rendered, RenderOptions
     from .score import Score
+    from .synth import Rendered, RenderOptions
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def _read_score_json(path: str | os.PathLike[str]) -> Score:
     import json
 
     from .errors import ScoreError
-    from .io.files import check_input
+    from .io.files import check_input, check_music_size
     from .score import Score
 
     p = check_input(path, kinds=(".json",))
@@ -81,14 +80,20 @@ def _read_score_json(path: str | os.PathLike[str]) -> Score:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(p, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputFileError(p, "not a tunecraft score (nested too deeply)") from None
     if isinstance(data, Mapping) and isinstance(data.get("score"), Mapping):
         data = data["score"]  # a bundle's JSON sidecar holds the score under "score"
     if not isinstance(data, Mapping):
         raise InputFileError(p, "not a tunecraft score")
     try:
-        return Score.from_dict(data)
+        score = Score.from_dict(data)
     except ScoreError as exc:
         raise InputFileError(p, str(exc)) from None
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise InputFileError(p, f"not a tunecraft score ({type(exc).__name__})") from None
+    check_music_size(p, beats=float(score.length or 0.0), notes=score.note_count)
+    return score
 
 
 def save_score(score: Score, path: str | os.PathLike[str]) -> Path:
@@ -110,29 +115,6 @@ def save_score(score: Score, path: str | os.PathLike[str]) -> Path:
                                 f"expected .mid, .musicxml or .json")
 
 
-def bundle_json(score: Score, *, extra: Mapping[str, Any] | None = None,
-                audio: Audio | None = None, backend: str | None = None) -> dict[str, Any]:
-    """The JSON sidecar: a summary a person can read, then the full score."""
-    from .io.json import score_summary
-
-    data: dict[str, Any] = {"tunecraft": _version(), "summary": score_summary(score)}
-    if audio is not None:
-        from .render.mastering import measure_loudness, true_peak_dbtp
-
-        data["audio"] = {
-            "sample_rate": audio.sample_rate,
-            "channels": audio.channels,
-            "duration_seconds": round(audio.duration, 4),
-            "loudness_lufs": round(measure_loudness(audio), 2),
-            "true_peak_dbtp": round(true_peak_dbtp(audio), 2),
-            "renderer": backend,
-        }
-    if extra:
-        data.update(extra)
-    data["score"] = score.to_dict()
-    return data
-
-
 def _version() -> str:
     from . import __version__
 
@@ -146,7 +128,7 @@ def _version() -> str:
 def _options(options: RenderOptions | None, overrides: Mapping[str, Any]) -> RenderOptions:
     from dataclasses import replace
 
-    from .render import RenderOptions
+    from .synth import RenderOptions
 
     opts = options or RenderOptions()
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -156,7 +138,7 @@ def _options(options: RenderOptions | None, overrides: Mapping[str, Any]) -> Ren
 def render(score: Score, *, options: RenderOptions | None = None, backend: str | None = None,
            soundfont: str | os.PathLike[str] | None = None) -> Audio:
     """Render a score to a mixed, mastered stereo track (44.1 kHz, -14 LUFS, -1 dBTP)."""
-    from .render import render as _render
+    from .synth import render as _render
 
     sf = str(soundfont) if soundfont is not None else None
     return _render(score, options=_options(options, {"backend": backend, "soundfont": sf}))
@@ -168,66 +150,29 @@ def render_stems(score: Score, *, options: RenderOptions | None = None,
     """Render the mix and one stem per track (stems sum to the mix before mastering).
 
     ``stems=False`` renders the same mix without keeping the tracks (much less memory)."""
-    from .render import render_stems as _render_stems
+    from .synth import render_stems as _render_stems
 
     sf = str(soundfont) if soundfont is not None else None
     return _render_stems(score, options=_options(options, {"backend": backend, "soundfont": sf}),
                          stems=stems)
 
 
-@dataclass(frozen=True)
-class Bundle:
-    """The files one audio-writing verb produced."""
-
-    audio: Path
-    midi: Path
-    musicxml: Path
-    json: Path
-    stems: tuple[Path, ...] = field(default=())
-
-    @property
-    def paths(self) -> tuple[Path, ...]:
-        return (self.audio, self.midi, self.musicxml, self.json, *self.stems)
-
-
-def bundle_paths(path: str | os.PathLike[str]) -> tuple[Path, Path, Path, Path]:
-    """``song.wav`` -> (song.wav, song.mid, song.musicxml, song.json)."""
-    p = Path(path)
-    if p.suffix.lower() not in AUDIO_OUT_EXTS:
-        raise OutputFileError(p, f"unknown audio file type {p.suffix or '(no extension)'!r}; "
-                                 f"expected one of {', '.join(AUDIO_OUT_EXTS)}")
-    return p, p.with_suffix(".mid"), p.with_suffix(".musicxml"), p.with_suffix(".json")
-
-
-def stems_dir(path: str | os.PathLike[str]) -> Path:
-    p = Path(path)
-    return p.with_name(p.stem + "-stems")
-
-
-def _safe_name(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip()
-    return "-".join(keep.split()) or "track"
-
-
 def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = None,
          stems: bool = False, options: RenderOptions | None = None,
          backend: str | None = None, soundfont: str | os.PathLike[str] | None = None,
-         extra: Mapping[str, Any] | None = None, rendered: Rendered | None = None) -> Bundle:
+         extra: Mapping[str, Any] | None = None, rendered: Rendered | None = None,
+         overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
     """Write the bundle for a score: audio, MIDI, MusicXML and JSON side by side.
 
     ``path`` names the audio file (.wav, .flac, .mp3 or .ogg). The score is rendered unless
     ``audio`` is given (then ``stems`` is not available). ``extra`` adds keys to the JSON
-    sidecar (a request spec, an adherence report...). Nothing is left behind on failure.
+    sidecar (a request spec, an adherence report...). An existing bundle at ``path`` is
+    replaced only with ``overwrite``; a bundle file that is one of ``inputs`` never is.
+    Nothing is left behind on failure.
     """
-    from .io.audio import write_audio
-    from .io.files import check_output
-    from .io.json import write_json
-    from .io.midi import write_midi
-    from .io.musicxml import write_musicxml
+    from .io.bundle import write_bundle
 
-    audio_path, midi_path, xml_path, json_path = bundle_paths(path)
-    for p in (audio_path, midi_path, xml_path, json_path):
-        check_output(p)
+    check_bundle(path, overwrite=overwrite, inputs=inputs)  # before the rendering work
     rendered_stems: dict[str, Audio] = {}
     backend_name = None
     if rendered is not None:  # already rendered (generate)
@@ -240,40 +185,8 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
         rendered_stems = dict(r.stems) if stems else {}
     elif stems:
         raise ParameterError("stems need the score to be rendered here; do not pass audio")
-
-    final_stem_dir = stems_dir(audio_path)
-    folder = audio_path.parent
-    work = Path(tempfile.mkdtemp(prefix=f".{audio_path.stem}.", suffix=".part", dir=folder))
-    try:
-        tmp = {p: work / p.name for p in (audio_path, midi_path, xml_path, json_path)}
-        write_audio(audio, tmp[audio_path])
-        write_midi(score, tmp[midi_path])
-        write_musicxml(score, tmp[xml_path])
-        stem_names: list[str] = []
-        if rendered_stems:
-            (work / "stems").mkdir()
-            for i, (name, stem) in enumerate(rendered_stems.items(), 1):
-                fname = f"{i:02d}-{_safe_name(name)}.wav"
-                write_audio(stem, work / "stems" / fname, subtype="FLOAT")  # exact sums
-                stem_names.append(fname)
-        sidecar = dict(extra or {})
-        if stem_names:
-            sidecar["stems"] = [str(final_stem_dir / n) for n in stem_names]
-        write_json(bundle_json(score, extra=sidecar, audio=audio, backend=backend_name),
-                   tmp[json_path])
-        # Everything is written: move it into place.
-        for final, t in tmp.items():
-            os.replace(t, final)
-        stem_paths: tuple[Path, ...] = ()
-        if stem_names:
-            if final_stem_dir.exists():
-                shutil.rmtree(final_stem_dir)
-            os.replace(work / "stems", final_stem_dir)
-            stem_paths = tuple(final_stem_dir / n for n in stem_names)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    log.info("wrote %s (+ .mid, .musicxml, .json)", audio_path)
-    return Bundle(audio_path, midi_path, xml_path, json_path, stem_paths)
+    return write_bundle(score, path, audio=audio, stems=rendered_stems, extra=extra,
+                        backend=backend_name, overwrite=overwrite, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -285,13 +198,15 @@ def info(path: str | os.PathLike[str]) -> dict[str, Any]:
     ext = _ext(path)
     if ext in AUDIO_IN_EXTS:
         from .io.audio import read_audio
-        from .render.mastering import measure_loudness, true_peak_dbtp
+        from .io.json import finite_or_none
+        from .synth.mastering import measure_loudness, true_peak_dbtp
 
         a = read_audio(path)
         return {"file": str(path), "kind": "audio", "sample_rate": a.sample_rate,
                 "channels": a.channels, "duration_seconds": round(a.duration, 3),
-                "loudness_lufs": round(measure_loudness(a), 2),
-                "true_peak_dbtp": round(true_peak_dbtp(a), 2)}
+                # Silence has no loudness: null, never -Infinity (which is not JSON).
+                "loudness_lufs": finite_or_none(measure_loudness(a), 2),
+                "true_peak_dbtp": finite_or_none(true_peak_dbtp(a), 2)}
     from .io.json import score_summary
 
     summary = score_summary(load(path, allow_empty=True))
@@ -367,25 +282,21 @@ class Result:
             data["lyrics"] = {"syllables": len(sung), "notes": list(self.lyrics_notes)}
         return data
 
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json."""
+    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
+             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
+        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
+
+        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
+        from .io.bundle import write_bundle
+
         if stems and not self.stems:
             raise ParameterError("this result was rendered without stems; generate with "
                                  "stems=True")
         if self.audio is None:
             raise ParameterError("this result was not rendered; generate with render=True")
-        return _save_rendered(self.score, path, audio=self.audio,
-                              stems=dict(self.stems) if stems else {},
-                              backend=self.backend, extra=self.sidecar())
-
-
-def _save_rendered(score: Score, path: str | os.PathLike[str], *, audio: Audio,
-                   stems: Mapping[str, Audio], backend: str | None,
-                   extra: Mapping[str, Any]) -> Bundle:
-    from .render import Rendered
-
-    rendered = Rendered(mix=audio, premaster=audio, stems=dict(stems), backend=backend or "")
-    return save(score, path, rendered=rendered, stems=bool(stems), extra=extra)
+        return write_bundle(self.score, path, audio=self.audio,
+                            stems=dict(self.stems) if stems else {}, backend=self.backend,
+                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 def generate(prompt: str, *, duration: float | None = None, seed: int | None = None,
@@ -394,7 +305,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              stems: bool = False, options: RenderOptions | None = None,
              check_audio: bool = False, max_attempts: int = 3,
              melody_engine: str = "rules", lyrics: str | None = None,
-             melisma: bool = False, progress: Any = None) -> Result:
+             melisma: bool = False, model: str | os.PathLike[str] | None = None,
+             progress: Any = None) -> Result:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -404,7 +316,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     with the next seed, up to ``max_attempts`` times. ``check_audio`` adds an independent tempo
     estimate of the rendered audio (librosa; slower). ``progress(stage, fraction)`` is called as
     the work advances. ``melody_engine`` "learned" samples the tune from the default model
-    shipped with tunecraft instead of writing it from motifs. ``lyrics`` (text, or a path to a
+    shipped with tunecraft (or from ``model``, a folder written by ``train``) instead of
+    writing it from motifs. ``lyrics`` (text, or a path to a
     .txt file) are sung by a vocal line, one note per syllable, stored as MIDI lyric events and
     MusicXML lyrics.
     """
@@ -431,14 +344,15 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
 
         sung = parse_lyrics(load_lyrics(lyrics), language=spec.language)
     step("composing", 0.1)
-    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung, melisma=melisma)
+    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung, melisma=melisma,
+                    model=model)
     report = adherence(spec, score)
     attempts = 1
     while not report.passed and attempts < max_attempts:
         log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
                     "; ".join(c.name for c in report.failures))
         score = compose(spec, seed=seed + attempts, melody_engine=melody_engine, lyrics=sung,
-                        melisma=melisma)
+                        melisma=melisma, model=model)
         report = adherence(spec, score)
         attempts += 1
     if not report.passed:
@@ -470,8 +384,8 @@ def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
     """Render options with the style's reverb unless the caller chose."""
     from dataclasses import replace
 
-    from .render import RenderOptions
     from .styles import load_style
+    from .synth import RenderOptions
 
     if options is not None:
         return options
@@ -604,9 +518,15 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
         path = Path(source)
         label = str(path)
         if _ext(path) in AUDIO_IN_EXTS:
-            from .transcribe import transcribe
+            from dataclasses import replace as _replace
 
-            score = transcribe(path).score
+            from .compose.continuation import MAX_SECONDS
+            from .transcribe import TranscribeOptions, transcribe
+
+            # An input too long to continue is refused from its header, before transcribing.
+            opts = TranscribeOptions()
+            opts = _replace(opts, max_seconds=min(opts.max_seconds, MAX_SECONDS))
+            score = transcribe(path, options=opts).score
             transcribed = True
         else:
             score = load(path)

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
+import numpy as np
+
+from .audio import Audio
 from .errors import TunecraftError
 from .score import (
     Chord,
@@ -152,3 +158,157 @@ def demo_score(chorale: str = DEFAULT_CHORALE, *, bpm: float = 76.0) -> Score:
     return Score(tracks=tuple(tracks), tempos=tempos, time_signatures=tuple(meters),
                  key_signatures=(keysig,), sections=tuple(sections), chords=tuple(chords),
                  title=f"{title} (J. S. Bach, arranged by tunecraft)", length=length)
+
+
+# ----------------------------------------------------------------------------------------------
+# Example inputs for the README: a tune as MIDI, hummed, whistled and played; a song; lyrics.
+
+#: Ode to Joy in D major as (MIDI pitch, beats).
+ODE_TO_JOY = ((66, 1), (66, 1), (67, 1), (69, 1), (69, 1), (67, 1), (66, 1), (64, 1),
+              (62, 1), (62, 1), (64, 1), (66, 1), (66, 1.5), (64, 0.5), (64, 2),
+              (66, 1), (66, 1), (67, 1), (69, 1), (69, 1), (67, 1), (66, 1), (64, 1),
+              (62, 1), (62, 1), (64, 1), (66, 1), (64, 1.5), (62, 0.5), (62, 2))
+
+EXAMPLE_LYRICS = """Morning light across the water
+every road is calling me
+
+[chorus]
+Sing it loud and sing it slowly
+we are going home tonight
+"""
+
+EXAMPLE_STORY = """0:00 time to meditate
+0:15 time to wake up
+0:30 time to run
+"""
+
+EXAMPLE_FILES = ("tune.mid", "hum.wav", "whistle.mp3", "take.wav", "song.mid", "lyrics.txt",
+                 "story.txt")
+
+
+def tune_notes(tune: Sequence[tuple[int | None, float]], bpm: float,
+               lead_in: float = 0.4) -> list[tuple[float, float, int]]:
+    """``(pitch, beats)`` pairs as (onset s, offset s, pitch), 92% legato, after ``lead_in``."""
+    out, t = [], lead_in
+    for pitch, beats in tune:
+        dur = beats * 60.0 / bpm
+        if pitch is not None:
+            out.append((t, t + dur * 0.92, pitch))
+        t += dur
+    return out
+
+
+def sing(notes: list[tuple[float, float, int]], *, kind: str = "hum", seed: int = 0,
+         sr: int = 22050, vibrato_cents: float = 40.0, drift_cents: float = 30.0,
+         glide_ms: float = 70.0, noise_db: float = -32.0, transpose: int = 0,
+         tail: float = 0.5) -> Audio:
+    """A voice-like (``kind="hum"``) or whistled (``"whistle"``) rendition of the notes.
+
+    Notes closer than 40 ms are sung legato: the pitch glides into the next note over
+    ``glide_ms`` (starting at its onset) with no break in the sound; a repeated pitch or a
+    longer gap gets a short breath (the level drops and only breath noise is left).
+    """
+    rng = np.random.default_rng(seed)
+    total = max(off for _, off, _ in notes) + tail
+    n = int(total * sr)
+    t = np.arange(n) / sr
+    shift = transpose + (24 if kind == "whistle" else 0)
+    # Pitch contour (semitones) and loudness envelope.
+    pitch = np.full(n, float(notes[0][2] + shift))
+    env = np.zeros(n)
+    attack = 0.06 if kind == "hum" else 0.03
+    for i, (on, off, p) in enumerate(notes):
+        p = p + shift
+        prev = notes[i - 1] if i else None
+        nxt = notes[i + 1] if i + 1 < len(notes) else None
+        a, b = int(on * sr), int(off * sr)
+        legato = prev is not None and on - prev[1] < 0.04 and prev[2] != notes[i][2]
+        pitch[a:b] = p
+        if legato:
+            g = min(int(glide_ms / 1000 * sr), (b - a) // 2)
+            start = float(prev[2] + shift)
+            x = np.linspace(0, 1, g)
+            pitch[a:a + g] = start + (p - start) * (0.5 - 0.5 * np.cos(np.pi * x))
+        # Articulation: a breath before a repeated pitch or after a gap.
+        release = nxt is None or nxt[2] == notes[i][2] or nxt[0] - off >= 0.04
+        seg = np.ones(b - a)
+        if not legato:
+            k = min(int(attack * sr), len(seg) // 2)
+            seg[:k] = np.sin(0.5 * np.pi * np.linspace(0, 1, k)) ** 2
+        if release:
+            k = min(int(0.07 * sr), len(seg) // 3)
+            seg[len(seg) - k:] *= np.linspace(1, 0, k) ** 1.5
+        env[a:b] = np.maximum(env[a:b], seg * rng.uniform(0.75, 1.0))
+    # Pitch wanders: vibrato, a slow drift, a little jitter.
+    rate = rng.uniform(5.0, 6.0)
+    vib = vibrato_cents / 100 * np.sin(2 * np.pi * rate * t + rng.uniform(0, 2 * np.pi))
+    vib *= np.clip(t / 0.3, 0, 1)
+    drift = drift_cents / 100 * (t / total) * rng.choice([-1, 1])
+    jitter = np.convolve(rng.normal(0, 0.03, n), np.ones(200) / 200, mode="same")
+    f0 = 440.0 * 2 ** ((pitch + vib + drift + jitter - 69) / 12)
+    phase = 2 * np.pi * np.cumsum(f0) / sr
+    y = np.zeros(n)
+    if kind == "whistle":
+        y += np.sin(phase) + 0.04 * np.sin(2 * phase)
+    else:
+        fc = (500.0, 1100.0, 2500.0)  # "oo/ah" formants
+        for h in range(1, 40):
+            fh = h * f0
+            if np.min(fh) > 6000:
+                break
+            tilt = h ** -1.0
+            formant = sum(np.exp(-0.5 * ((fh - c) / 180.0) ** 2) * w
+                          for c, w in zip(fc, (1.0, 0.6, 0.25), strict=True))
+            y += tilt * (0.3 + formant) * np.sin(h * phase + rng.uniform(0, 2 * np.pi))
+    y *= env
+    # Breath noise: a floor all along, louder in the breaths between phrases.
+    noise = rng.normal(0, 1, n)
+    noise = np.convolve(noise, np.ones(3) / 3, mode="same")
+    floor = 10 ** (noise_db / 20) * (1 + 2 * (env < 0.05))
+    y = y / max(np.max(np.abs(y)), 1e-9) * 0.5 + noise * floor * 0.5
+    return Audio(y.astype(np.float32)[None, :], sr)
+
+
+def write_examples(folder: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
+    """Write the README's example inputs into ``folder``; return their paths.
+
+    ``tune.mid`` (Ode to Joy on a flute), ``hum.wav`` and ``whistle.mp3`` (the tune sung in
+    code, with vibrato, drift and breath), ``take.wav`` (the tune played on a piano),
+    ``song.mid`` (a short pop song), ``lyrics.txt`` and ``story.txt``. Existing files are kept
+    unless ``overwrite``. Deterministic.
+    """
+    from .api import generate, render
+    from .errors import OutputFileError
+    from .io.audio import write_audio
+    from .io.files import atomic_output
+    from .io.midi import write_midi
+
+    out = Path(folder)
+    paths = [out / name for name in EXAMPLE_FILES]
+    existing = [p.name for p in paths if p.exists()]
+    if existing and not overwrite:
+        raise OutputFileError(out, f"already holds {', '.join(existing)}; use --force to "
+                                   f"replace them")
+    bpm = 100.0
+    notes, t = [], 0.0
+    for pitch, beats in ODE_TO_JOY:
+        notes.append(Note(pitch, t, beats * 0.95, 84))
+        t += beats
+    tune = Score(tracks=(Track("Flute", tuple(notes), program=73, role="lead"),),
+                 tempos=(TempoChange(0, bpm),), time_signatures=(TimeSignature(0, 4, 4),),
+                 key_signatures=(KeySignature(0, 2, "major"),), title="Ode to Joy")
+    write_midi(tune, out / "tune.mid")
+    timed = tune_notes(ODE_TO_JOY, bpm)
+    write_audio(sing(timed, kind="hum", seed=1), out / "hum.wav")
+    write_audio(sing(timed, kind="whistle", seed=2), out / "whistle.mp3")
+    piano = Score(tracks=(Track("Piano", tuple(notes), program=0, role="lead"),),
+                  tempos=tune.tempos, time_signatures=tune.time_signatures,
+                  key_signatures=tune.key_signatures)
+    write_audio(render(piano), out / "take.wav")
+    song = generate("pop song with piano, bass and drums", duration=20, seed=1, render=False)
+    write_midi(song.score, out / "song.mid")
+    for name, text in (("lyrics.txt", EXAMPLE_LYRICS), ("story.txt", EXAMPLE_STORY)):
+        with atomic_output(out / name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    log.info("wrote the example inputs to %s", out)
+    return paths

@@ -241,7 +241,7 @@ def test_api_bundle_records_the_join(tmp_path, band):
 
 
 def _sine():
-    from tunecraft.render import RenderOptions
+    from tunecraft.synth import RenderOptions
 
     return RenderOptions(backend="sine")
 
@@ -280,7 +280,7 @@ def test_midi_without_notes_is_a_clear_error(tmp_path):
 def test_audio_input_is_transcribed_and_continued(tmp_path):
     from tunecraft.api import continue_music
     from tunecraft.io.audio import write_audio
-    from tunecraft.render import RenderOptions, available_backends, render
+    from tunecraft.synth import RenderOptions, available_backends, render
 
     if "fluidsynth" not in available_backends():
         pytest.skip("the fluidsynth backend is not available here")

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 
+from paths import SEED_PROMPTS
 from tunecraft.compose.story import fifths_distance, parse_timeline, story
 from tunecraft.errors import ParameterError
 
-SEED_PROMPTS = Path("/work/shared/data/seed_prompts.json")
-FALLBACK = [(0, "time to meditate"), (15, "time to wake up"), (30, "time to run"),
-            (45, "time to give 100%"), (60, "fireworks")]
-
 
 def _seed_timeline() -> list[tuple[float, str]]:
-    if SEED_PROMPTS.exists():
-        items = json.loads(SEED_PROMPTS.read_text())["story_mode"]
-        return [(float(x["at_s"]), x["prompt"]) for x in items]
-    return [(float(a), p) for a, p in FALLBACK]
+    items = json.loads(SEED_PROMPTS.read_text(encoding="utf-8"))["story_mode"]
+    return [(float(x["at_s"]), x["prompt"]) for x in items]
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +228,7 @@ def test_same_seed_same_story_and_tracks_join_across_segments(seed_story):
 
 
 def test_short_render_and_bundle(tmp_path):
-    from tunecraft.render import RenderOptions
+    from tunecraft.synth import RenderOptions
 
     r = story(parse_timeline(["0:00 calm piano", "0:06 energetic rock"]), duration=12, seed=2,
               options=RenderOptions(backend="sine"))

@@ -247,7 +247,7 @@ def test_key_estimate_needs_pitched_notes():
 
 
 def _drum_audio(bpm: float, bars: int = 8) -> tuple[Score, Audio]:
-    from tunecraft.render import RenderOptions, render
+    from tunecraft.synth import RenderOptions, render
 
     band = band_score(bars, bpm=bpm)
     drums = band.replace(tracks=(band.track("Drums"),), length=band.length)

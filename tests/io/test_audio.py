@@ -218,13 +218,13 @@ def test_nan_audio_is_refused(tmp_path):
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
     import soundfile as sf
 
-    real_write = sf.write
+    real_write = sf.SoundFile.write
 
-    def write_then_fail(file, data, samplerate, **kw):
-        real_write(file, data[:100], samplerate, **kw)     # something on disk...
+    def write_then_fail(self, data):
+        real_write(self, data[:100])                       # something on disk...
         raise sf.SoundFileRuntimeError("disk full")       # ...then the failure
 
-    monkeypatch.setattr(sf, "write", write_then_fail)
+    monkeypatch.setattr(sf.SoundFile, "write", write_then_fail)
     target = tmp_path / "song.wav"
     target_existing = tmp_path / "old.wav"
     target_existing.write_bytes(b"previous take")

@@ -3,8 +3,8 @@
 The melodies are sung in code: a voice-like source (harmonics under a formant-shaped
 spectral tilt, 5-6 Hz vibrato of +/-40 cents, a slow drift of ~30 cents over the phrase,
 70 ms glides between legato notes, soft 60 ms attacks, breath noise) or a whistle (near-sine,
-two octaves up). ``sing`` and the tunes are reused by tests/compose/test_arrange.py and
-benchmarks/melody_conditioning.py.
+two octaves up), made by ``tunecraft.demo.sing``. It and the tunes are reused by
+tests/compose/test_arrange.py and benchmarks/melody_conditioning.py.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
 import itertools
 
 from tunecraft.audio import Audio
+from tunecraft.demo import sing
 from tunecraft.errors import InputFileError
 from tunecraft.score import Note, Score, TempoChange, TimeSignature, Track
 
@@ -65,77 +66,6 @@ def tune_score(tune, bpm: float) -> Score:
         t += beats
     return Score(tracks=(Track("Tune", tuple(notes), program=73, role="lead"),),
                  tempos=(TempoChange(0, bpm),), time_signatures=(TimeSignature(0, 4, 4),))
-
-
-def sing(notes: list[tuple[float, float, int]], *, kind: str = "hum", seed: int = 0,
-         sr: int = SR, vibrato_cents: float = 40.0, drift_cents: float = 30.0,
-         glide_ms: float = 70.0, noise_db: float = -32.0, transpose: int = 0,
-         tail: float = 0.5) -> Audio:
-    """A voice-like (``kind="hum"``) or whistled (``"whistle"``) rendition of the notes.
-
-    Notes closer than 40 ms are sung legato: the pitch glides into the next note over
-    ``glide_ms`` (starting at its onset) with no break in the sound; a repeated pitch or a
-    longer gap gets a short breath (the level drops and only breath noise is left).
-    """
-    rng = np.random.default_rng(seed)
-    total = max(off for _, off, _ in notes) + tail
-    n = int(total * sr)
-    t = np.arange(n) / sr
-    shift = transpose + (24 if kind == "whistle" else 0)
-    # Pitch contour (semitones) and loudness envelope.
-    pitch = np.full(n, float(notes[0][2] + shift))
-    env = np.zeros(n)
-    attack = 0.06 if kind == "hum" else 0.03
-    for i, (on, off, p) in enumerate(notes):
-        p = p + shift
-        prev = notes[i - 1] if i else None
-        nxt = notes[i + 1] if i + 1 < len(notes) else None
-        a, b = int(on * sr), int(off * sr)
-        legato = prev is not None and on - prev[1] < 0.04 and prev[2] != notes[i][2]
-        pitch[a:b] = p
-        if legato:
-            g = min(int(glide_ms / 1000 * sr), (b - a) // 2)
-            start = float(prev[2] + shift)
-            x = np.linspace(0, 1, g)
-            pitch[a:a + g] = start + (p - start) * (0.5 - 0.5 * np.cos(np.pi * x))
-        # Articulation: a breath before a repeated pitch or after a gap.
-        release = nxt is None or nxt[2] == notes[i][2] or nxt[0] - off >= 0.04
-        seg = np.ones(b - a)
-        if not legato:
-            k = min(int(attack * sr), len(seg) // 2)
-            seg[:k] = np.sin(0.5 * np.pi * np.linspace(0, 1, k)) ** 2
-        if release:
-            k = min(int(0.07 * sr), len(seg) // 3)
-            seg[len(seg) - k:] *= np.linspace(1, 0, k) ** 1.5
-        env[a:b] = np.maximum(env[a:b], seg * rng.uniform(0.75, 1.0))
-    # Pitch wanders: vibrato, a slow drift, a little jitter.
-    rate = rng.uniform(5.0, 6.0)
-    vib = vibrato_cents / 100 * np.sin(2 * np.pi * rate * t + rng.uniform(0, 2 * np.pi))
-    vib *= np.clip(t / 0.3, 0, 1)
-    drift = drift_cents / 100 * (t / total) * rng.choice([-1, 1])
-    jitter = np.convolve(rng.normal(0, 0.03, n), np.ones(200) / 200, mode="same")
-    f0 = 440.0 * 2 ** ((pitch + vib + drift + jitter - 69) / 12)
-    phase = 2 * np.pi * np.cumsum(f0) / sr
-    y = np.zeros(n)
-    if kind == "whistle":
-        y += np.sin(phase) + 0.04 * np.sin(2 * phase)
-    else:
-        fc = (500.0, 1100.0, 2500.0)  # "oo/ah" formants
-        for h in range(1, 40):
-            fh = h * f0
-            if np.min(fh) > 6000:
-                break
-            tilt = h ** -1.0
-            formant = sum(np.exp(-0.5 * ((fh - c) / 180.0) ** 2) * w
-                          for c, w in zip(fc, (1.0, 0.6, 0.25), strict=True))
-            y += tilt * (0.3 + formant) * np.sin(h * phase + rng.uniform(0, 2 * np.pi))
-    y *= env
-    # Breath noise: a floor all along, louder in the breaths between phrases.
-    noise = rng.normal(0, 1, n)
-    noise = np.convolve(noise, np.ones(3) / 3, mode="same")
-    floor = 10 ** (noise_db / 20) * (1 + 2 * (env < 0.05))
-    y = y / max(np.max(np.abs(y)), 1e-9) * 0.5 + noise * floor * 0.5
-    return Audio(y.astype(np.float32)[None, :], sr)
 
 
 def f1(ref: list[tuple[float, float, float]], est: list[tuple[float, float, float]], *,

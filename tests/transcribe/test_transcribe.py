@@ -16,7 +16,7 @@ from tunecraft.transcribe import TranscribeOptions, Transcription, transcribe
 
 
 def _render(score, backend: str = "fluidsynth") -> Audio:
-    from tunecraft.render import RenderOptions, available_backends, render
+    from tunecraft.synth import RenderOptions, available_backends, render
 
     if backend not in available_backends():
         pytest.skip(f"the {backend} backend is not available here")

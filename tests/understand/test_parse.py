@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from paths import SEED_PROMPTS
 from tunecraft.errors import ParameterError
 from tunecraft.understand import (
     STYLE_IDS,
@@ -20,13 +20,9 @@ from tunecraft.understand import (
     tempo_class,
 )
 
-SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seed_prompts.json"
-
 
 def _seed_prompts() -> list[str]:
-    if not SEEDS.exists():
-        return []
-    d = json.loads(SEEDS.read_text(encoding="utf-8"))
+    d = json.loads(SEED_PROMPTS.read_text(encoding="utf-8"))
     out = list(d["captions"]) + [s["prompt"] for s in d["story_mode"]]
     out += d["painting_descriptions"]
     out += [w for v in d["conditioning_words"].values() for w in v]
@@ -224,7 +220,7 @@ def test_genres(prompt: str, style: str) -> None:
 
 
 def test_word_boundaries() -> None:
-    assert parse("a grape juice advert").style != "hip_hop"
+    assert parse("a grape juice advert with piano").style != "hip_hop"
     assert parse("a popular tune").evidence["style"].words != ("pop",)
     assert "drums" not in names(parse("drum and bass"), explicit=True)
 
@@ -419,12 +415,24 @@ def test_structure_in_order() -> None:
 # -- defaults and bad input ---------------------------------------------------------------------
 
 
-def test_nonsense_gives_defaults_said_plainly() -> None:
-    s = parse("zxq blorf wuggle")
+@pytest.mark.parametrize("prompt", ["\U0001F3B8\U0001F3B8\U0001F3B8", "???", "123 456"])
+def test_a_prompt_without_words_is_refused(prompt) -> None:
+    with pytest.raises(ParameterError, match="has no words"):
+        parse(prompt)
+
+
+def test_nonsense_gives_defaults_and_says_so(caplog) -> None:
+    with caplog.at_level("WARNING", logger="tunecraft.understand.parse"):
+        s = parse("zxq blorf wuggle")
+    assert "no word of 'zxq blorf wuggle' was understood" in caplog.text
     assert s.style == "pop" and s.evidence["style"].source == "default"
     text = explain(s)
     assert "no genre recognised: using pop" in text
     assert "no tempo given" in text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="tunecraft.understand.parse"):
+        parse("zxq blorf wuggle", bpm=90)  # an option is understood: no warning
+    assert "understood" not in caplog.text
 
 
 @pytest.mark.parametrize(("kwargs", "fragment"), [
@@ -452,7 +460,7 @@ def test_bad_input(kwargs: dict, fragment: str) -> None:
 
 
 def test_prompt_at_the_limit_is_fine() -> None:
-    assert parse("x" * 10_000).style == "pop"
+    assert parse("rock " + "x" * 9_995).style == "rock"
 
 
 def test_parse_helpers() -> None:

@@ -3,6 +3,8 @@ quick. Errors a user can cause print one line and exit with code 2."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import sys
@@ -17,27 +19,66 @@ from ..errors import TunecraftError
 BACKENDS = ("auto", "fluidsynth", "tinysoundfont", "sine")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every write in progress cleans up after itself."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def _one_line(text: str) -> str:
+    """An error message on one line, whatever a library put in it."""
+    return " ".join(str(text).split())
+
+
 class _Group(click.Group):
     """Turns tunecraft errors into one line on stderr and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import signal
+
+        with contextlib.suppress(ValueError):  # not the main thread (tests): no handler
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return super().invoke(ctx)
+            value = super().invoke(ctx)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+            return value
         except TunecraftError as exc:
-            click.echo(f"tunecraft: error: {exc}", err=True)
+            click.echo(f"tunecraft: error: {_one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
+        except _Terminated:
+            click.echo("tunecraft: terminated", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
             click.echo("tunecraft: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`tunecraft info x.mid | head`): stop quietly.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+                _internal_error(exc)
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            click.echo(f"tunecraft: error: cannot write the output ({exc.strerror})", err=True)
+            sys.exit(2)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
-            if os.environ.get("TUNECRAFT_DEBUG"):
-                raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            click.echo(f"tunecraft: internal error: {type(exc).__name__}: {first} "
-                       "(set TUNECRAFT_DEBUG=1 to see the traceback)", err=True)
-            sys.exit(1)
+            _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> None:
+    """A bug, not the user's doing: one line (the traceback with TUNECRAFT_DEBUG=1), exit 1."""
+    if os.environ.get("TUNECRAFT_DEBUG"):
+        raise exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    click.echo(f"tunecraft: internal error: {type(exc).__name__}: {first} "
+               "(set TUNECRAFT_DEBUG=1 to see the traceback)", err=True)
+    sys.exit(1)
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -75,28 +116,77 @@ def _say_bundle(bundle: Any) -> None:
         click.echo(f"wrote {p}")
 
 
+# Options that mean the same on every command that has them.
+
+def _quiet_option(f: Any) -> Any:
+    return click.option("-q", "--quiet", "quiet_cmd", is_flag=True,
+                        help="Only errors: no progress, no file list.")(f)
+
+
+def _verbose_option(f: Any) -> Any:
+    def more(ctx: click.Context, _param: Any, value: int) -> int:
+        if value:
+            logging.getLogger().setLevel(logging.DEBUG if value > 1 else logging.INFO)
+        return value
+
+    return click.option("-v", "--verbose", "verbose_cmd", count=True, expose_value=False,
+                        callback=more, help="Say more (-vv for debugging).")(f)
+
+
+def _seed_option(f: Any) -> Any:
+    return click.option("--seed", type=click.IntRange(min=0),
+                        help="Same input + same seed = same files. Default: a random seed, "
+                             "printed and recorded in the JSON.")(f)
+
+
+def _audio_options(f: Any) -> Any:
+    """--stems, --backend, --soundfont and --force: every command that writes a bundle."""
+    for opt in reversed((
+        click.option("--stems", is_flag=True,
+                     help="Also write one WAV per track in OUTPUT-stems/."),
+        click.option("--backend", type=click.Choice(BACKENDS), default="auto",
+                     show_default=True, help="Synthesizer to use."),
+        click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A General MIDI SoundFont (.sf2/.sf3) to play with."),
+        click.option("--force", is_flag=True,
+                     help="Replace a bundle already at OUTPUT (never one of the inputs)."),
+    )):
+        f = opt(f)
+    return _verbose_option(_quiet_option(f))
+
+
+def _render_options(backend: str, soundfont: Path | None, **more: Any) -> Any:
+    """RenderOptions for the command line's --backend/--soundfont, or None for the defaults."""
+    from ..synth import RenderOptions
+
+    if backend == "auto" and soundfont is None and not more:
+        return None
+    return RenderOptions(backend=backend, soundfont=str(soundfont) if soundfont else None,
+                         **more)
+
+
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Audio file to write (.wav, .flac, .mp3, .ogg); .mid, .musicxml and .json "
                    "are written beside it.")
-@click.option("--stems", is_flag=True, help="Also write one WAV per track in OUTPUT-stems/.")
-@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path),
-              help="A General MIDI SoundFont (.sf2/.sf3) to play with.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
-              help="Synthesizer to use.")
+@_audio_options
 @click.option("--no-master", is_flag=True, help="Skip loudness mastering (-14 LUFS, -1 dBTP).")
 def render(source: Path, output: Path, stems: bool, soundfont: Path | None, backend: str,
-           no_master: bool) -> None:
+           force: bool, quiet_cmd: bool, no_master: bool) -> None:
     """Render a MIDI, MusicXML or tunecraft JSON score to audio."""
     from .. import api
-    from ..render import RenderOptions
+    from ..synth import RenderOptions
 
-    api.bundle_paths(output)  # refuse a bad extension before any work
+    api.check_bundle(output, overwrite=force, inputs=[source])  # before any work
     score = api.load(source)
     opts = RenderOptions(backend=backend, soundfont=str(soundfont) if soundfont else None,
                          master=not no_master)
-    _say_bundle(api.save(score, output, stems=stems, options=opts))
+    with _Spinner(quiet_cmd, "rendering"):
+        bundle = api.save(score, output, stems=stems, options=opts, overwrite=force,
+                          inputs=[source])
+    if not quiet_cmd:
+        _say_bundle(bundle)
 
 
 @cli.command()
@@ -117,9 +207,15 @@ def info(file: Path, as_json: bool) -> None:
 
 def _format_info(d: dict[str, Any]) -> str:
     if d.get("kind") == "audio":
+        if d["true_peak_dbtp"] is None:
+            level = "silent"
+        elif d["loudness_lufs"] is None:
+            level = f"quieter than -70 LUFS, true peak {d['true_peak_dbtp']:.1f} dBTP"
+        else:
+            level = (f"{d['loudness_lufs']:.1f} LUFS, true peak "
+                     f"{d['true_peak_dbtp']:.1f} dBTP")
         return (f"{d['file']}: audio, {d['duration_seconds']:.2f} s, {d['sample_rate']} Hz, "
-                f"{d['channels']} channel(s), {d['loudness_lufs']:.1f} LUFS, "
-                f"true peak {d['true_peak_dbtp']:.1f} dBTP")
+                f"{d['channels']} channel(s), {level}")
     lines = [f"{d['file']}" + (f"  \"{d['title']}\"" if d.get("title") else "")]
     tempos = d.get("tempos", [])
     if len(tempos) > 4:
@@ -174,14 +270,13 @@ def _slug(text: str, limit: int = 40) -> str:
                    "are written beside it. Default: out/<prompt>-<seed>.wav")
 @click.option("--duration", type=float, help="Length in seconds (default 30, or as the "
                                              "prompt says).")
-@click.option("--seed", type=click.IntRange(min=0), help="Same prompt + same seed = same files.")
+@_seed_option
 @click.option("--bpm", type=float, help="Tempo in BPM (overrides the prompt).")
 @click.option("--key", help="Key, e.g. 'D minor' (overrides the prompt).")
 @click.option("--meter", help="Meter, e.g. 6/8 (overrides the prompt).")
 @click.option("--instruments", "instruments", multiple=True,
               help="Instruments to use (repeat or separate with commas).")
-@click.option("--stems", is_flag=True, help="Also write one WAV per track in OUTPUT-stems/.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@_audio_options
 @click.option("--check-audio", is_flag=True,
               help="Also measure the tempo of the rendered audio (librosa; slower).")
 @click.option("--lyrics", help="Words to sing: the text, or a .txt file (stanzas separated by "
@@ -189,27 +284,29 @@ def _slug(text: str, limit: int = 40) -> str:
 @click.option("--melisma", is_flag=True, help="Let a held syllable at a line's end move over "
                                               "a few notes (one note per syllable otherwise).")
 @click.option("--melody-engine", type=click.Choice(["rules", "learned"]), default="rules",
-              show_default=True, help="Write the tune from motifs, or sample it from the "
-                                      "model shipped with tunecraft.")
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No progress bar, no file list.")
+              show_default=True, help="Write the tune from motifs, or sample it from a "
+                                      "model (--model, default: the one shipped).")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --melody-engine learned: a model folder written by `train`.")
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
-             instruments: tuple[str, ...], stems: bool, backend: str, check_audio: bool,
-             lyrics: str | None, melisma: bool, melody_engine: str, quiet_cmd: bool) -> None:
+             instruments: tuple[str, ...], stems: bool, backend: str, soundfont: Path | None,
+             force: bool, check_audio: bool, lyrics: str | None, melisma: bool,
+             melody_engine: str, model_dir: Path | None, quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
     import secrets
 
     from .. import api
-    from ..render import RenderOptions
 
     text = " ".join(prompt)
     if seed is None:
         seed = secrets.randbelow(2**31)
     out = output or Path("out") / f"{_slug(text)}-{seed}.wav"
-    api.bundle_paths(out)  # a bad extension fails before any work
+    lyric_inputs = [lyrics] if lyrics and Path(lyrics).exists() else []
+    api.check_bundle(out, overwrite=force, inputs=lyric_inputs)  # before any work
     names = [n.strip() for item in instruments for n in item.split(",") if n.strip()]
     show = not quiet_cmd and sys.stderr.isatty()
-    options = None if backend == "auto" else RenderOptions(backend=backend)
+    options = _render_options(backend, soundfont)
     if show:
         with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
                                show_eta=False) as bar:
@@ -225,13 +322,14 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
                                   meter=meter, instruments=names or None, stems=stems,
                                   options=options, check_audio=check_audio, progress=progress,
                                   melody_engine=melody_engine, lyrics=lyrics,
-                                  melisma=melisma)
+                                  melisma=melisma, model=model_dir)
     else:
         result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
                               meter=meter, instruments=names or None, stems=stems,
                               options=options, check_audio=check_audio,
-                              melody_engine=melody_engine, lyrics=lyrics, melisma=melisma)
-    bundle = result.save(out, stems=stems)
+                              melody_engine=melody_engine, lyrics=lyrics, melisma=melisma,
+                              model=model_dir)
+    bundle = result.save(out, stems=stems, overwrite=force, inputs=lyric_inputs)
     if not quiet_cmd:
         spec = result.spec
         click.echo(f"{spec.style.replace('_', ' ')}, {spec.bpm:g} bpm, {result.score.key.name}, "
@@ -276,28 +374,39 @@ DEMO_PROMPT = "An 80s driving pop song with heavy drums and synth pads in the ba
 @click.option("--duration", type=float, default=40.0, show_default=True)
 @click.option("--chorale", is_flag=True,
               help="Instead: a Bach chorale from music21's corpus arranged for strings and organ.")
-@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool, stems: bool,
-         backend: str) -> None:
+@click.option("--examples", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the README's example inputs (song.mid, hum.wav, ...) here.")
+@_audio_options
+def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool,
+         examples: Path | None, stems: bool, backend: str, soundfont: Path | None, force: bool,
+         quiet_cmd: bool) -> None:
     """Write the demo: music from a caption of the founding demos (or a Bach chorale)."""
     from .. import api
-    from ..render import RenderOptions
 
-    api.bundle_paths(output)
-    options = None if backend == "auto" else RenderOptions(backend=backend)
-    if chorale:
-        from ..demo import demo_score
+    api.check_bundle(output, overwrite=force)
+    with _Spinner(quiet_cmd, "composing and rendering the demo"):
+        if chorale:
+            from ..demo import demo_score
 
-        bundle = api.save(demo_score(), output, stems=stems,
-                          options=RenderOptions(backend=backend, reverb=0.3))
-    else:
-        result = api.generate(prompt, seed=seed, duration=duration, stems=stems,
-                              options=options)
-        bundle = result.save(output, stems=stems)
+            bundle = api.save(demo_score(), output, stems=stems, overwrite=force,
+                              options=_render_options(backend, soundfont, reverb=0.3))
+        else:
+            result = api.generate(prompt, seed=seed, duration=duration, stems=stems,
+                                  options=_render_options(backend, soundfont))
+            bundle = result.save(output, stems=stems, overwrite=force)
+        written: list[Path] = []
+        if examples is not None:
+            from ..demo import write_examples
+
+            written = write_examples(examples, overwrite=force)
+    if quiet_cmd:
+        return
+    if not chorale:
         click.echo(f"{prompt!r} -> {result.spec.style.replace('_', ' ')}, {result.spec.bpm:g} "
                    f"bpm, {result.score.key.name}, seed {seed}")
     _say_bundle(bundle)
+    for p in written:
+        click.echo(f"wrote {p}")
 
 
 @cli.command()
@@ -308,13 +417,11 @@ def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool, s
               help="Audio file to write (default: out/story-<seed>.wav).")
 @click.option("--duration", type=float, help="Total length in seconds (default: the last "
                                              "time + 15 s).")
-@click.option("--seed", type=click.IntRange(min=0), help="Same timeline + same seed = same files.")
-@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+@_seed_option
+@_audio_options
 def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | None,
           duration: float | None, seed: int | None, stems: bool, backend: str,
-          quiet_cmd: bool) -> None:
+          soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """One piece that follows a timeline of prompts, switching at the given times.
 
     \b
@@ -327,7 +434,6 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
     from .. import api
     from ..errors import ParameterError
     from ..io.files import check_input
-    from ..render import RenderOptions
 
     lines = list(timeline)
     if timeline_file is not None:
@@ -342,10 +448,12 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
     if seed is None:
         seed = secrets.randbelow(2**31)
     out = output or Path("out") / f"story-{seed}.wav"
-    api.bundle_paths(out)
-    options = None if backend == "auto" else RenderOptions(backend=backend)
-    result = api.story(lines, duration=duration, seed=seed, options=options, stems=stems)
-    bundle = result.save(out, stems=stems)
+    inputs = [timeline_file] if timeline_file is not None else []
+    api.check_bundle(out, overwrite=force, inputs=inputs)
+    with _Spinner(quiet_cmd, "composing the story"):
+        result = api.story(lines, duration=duration, seed=seed,
+                           options=_render_options(backend, soundfont), stems=stems)
+    bundle = result.save(out, stems=stems, overwrite=force, inputs=inputs)
     if not quiet_cmd:
         for seg in result.segments:
             click.echo(f"{seg.start_seconds:7.2f} s  (asked {seg.at:g} s)  {seg.prompt}  -> "
@@ -360,13 +468,11 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
               help="Audio file to write; .mid, .musicxml and .json beside it.")
 @click.option("--duration", type=float, help="Length in seconds (default: intro, the tune, an "
                                              "ending).")
-@click.option("--seed", type=click.IntRange(min=0),
-              help="Same melody + prompt + seed = same files.")
-@click.option("--stems", is_flag=True, help="Also write one WAV per track.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+@_seed_option
+@_audio_options
 def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float | None,
-            seed: int | None, stems: bool, backend: str, quiet_cmd: bool) -> None:
+            seed: int | None, stems: bool, backend: str, soundfont: Path | None, force: bool,
+            quiet_cmd: bool) -> None:
     """Arrange a hummed, whistled or MIDI melody in a style: the tune stays in the lead.
 
     \b
@@ -377,15 +483,14 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float
     import secrets
 
     from .. import api
-    from ..render import RenderOptions
 
-    api.bundle_paths(output)
+    api.check_bundle(output, overwrite=force, inputs=[melody])
     if seed is None:
         seed = secrets.randbelow(2**31)
-    options = None if backend == "auto" else RenderOptions(backend=backend)
-    result = api.arrange(melody, " ".join(prompt), seed=seed, duration=duration,
-                         options=options, stems=stems)
-    bundle = result.save(output, stems=stems) if stems else result.save(output)
+    with _Spinner(quiet_cmd, "listening and arranging"):
+        result = api.arrange(melody, " ".join(prompt), seed=seed, duration=duration,
+                             options=_render_options(backend, soundfont), stems=stems)
+    bundle = result.save(output, stems=stems, overwrite=force, inputs=[melody])
     if not quiet_cmd:
         heard = result.heard
         click.echo(f"heard {len(heard.score.notes)} notes at {heard.bpm:g} bpm in "
@@ -400,24 +505,24 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float
 @click.option("--duration", type=float, required=True, help="Seconds of new music.")
 @click.option("--prompt", help="What should change, e.g. 'faster, with strings'.")
 @click.option("--only-new", is_flag=True, help="Write the continuation alone.")
-@click.option("--seed", type=click.IntRange(min=0), help="Same input + seed = same files.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="Only errors.")
+@_seed_option
+@_audio_options
 def continue_cmd(source: Path, output: Path, duration: float, prompt: str | None,
-                 only_new: bool, seed: int | None, backend: str, quiet_cmd: bool) -> None:
+                 only_new: bool, seed: int | None, stems: bool, backend: str,
+                 soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Continue a MIDI, MusicXML or audio file: same tempo, meter, key and instruments."""
     import secrets
 
     from .. import api
-    from ..render import RenderOptions
 
-    api.bundle_paths(output)
+    api.check_bundle(output, overwrite=force, inputs=[source])
     if seed is None:
         seed = secrets.randbelow(2**31)
-    options = None if backend == "auto" else RenderOptions(backend=backend)
-    result = api.continue_music(source, duration=duration, prompt=prompt, seed=seed,
-                                only_new=only_new, options=options)
-    bundle = result.save(output)
+    with _Spinner(quiet_cmd, "continuing"):
+        result = api.continue_music(source, duration=duration, prompt=prompt, seed=seed,
+                                    only_new=only_new, options=_render_options(backend, soundfont),
+                                    stems=stems)
+    bundle = result.save(output, stems=stems, overwrite=force, inputs=[source])
     if not quiet_cmd:
         click.echo(f"continued {source} by {duration:g} s, seed {seed}")
         _say_bundle(bundle)
@@ -455,6 +560,49 @@ class _Bar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+class _Spinner:
+    """A line on stderr that says what is happening while a step without its own progress
+    runs (a cold librosa or music21 start can take many seconds); the time taken at the end.
+
+    Silent when quiet or when stderr is not a terminal.
+    """
+
+    def __init__(self, quiet: bool, label: str) -> None:
+        self.on = not quiet and sys.stderr.isatty()
+        self.label = label
+        self._stop: Any = None
+        self._thread: Any = None
+
+    def __enter__(self) -> _Spinner:
+        if self.on:
+            import threading
+            import time
+
+            self._stop = threading.Event()
+            t0 = time.monotonic()
+
+            def spin() -> None:
+                frames = "|/-\\"
+                i = 0
+                while not self._stop.wait(0.2):
+                    sys.stderr.write(f"\r{frames[i % 4]} {self.label}... "
+                                     f"{time.monotonic() - t0:4.0f} s")
+                    sys.stderr.flush()
+                    i += 1
+                sys.stderr.write(f"\r{self.label}: {time.monotonic() - t0:.1f} s" + " " * 8
+                                 + "\n")
+                sys.stderr.flush()
+
+            self._thread = threading.Thread(target=spin, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
 
 
 @cli.command()
@@ -585,29 +733,33 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
               show_default=True)
 @click.option("--top-p", type=click.FloatRange(min=0.01, max=1.0), default=0.95,
               show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), help="Same seed, same music.")
-@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True)
+@_seed_option
+@_audio_options
 def sample(model_dir: Path | None, output: Path, prompt_midi: Path | None, bars: int,
-           temperature: float, top_p: float, seed: int | None, backend: str) -> None:
+           temperature: float, top_p: float, seed: int | None, stems: bool, backend: str,
+           soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Sample music from a trained model (default: the model shipped with tunecraft)."""
     import secrets
 
     from .. import api
     from ..models import sample as _sample
-    from ..render import RenderOptions
 
-    api.bundle_paths(output)
+    inputs = [prompt_midi] if prompt_midi is not None else []
+    api.check_bundle(output, overwrite=force, inputs=inputs)
     prompt = api.load(prompt_midi) if prompt_midi is not None else None
     if seed is None:
         seed = secrets.randbelow(2**31)
-    score = _sample(model_dir, prompt=prompt, bars=bars, temperature=temperature, top_p=top_p,
-                    seed=seed)
-    bundle = api.save(score, output, options=RenderOptions(backend=backend),
-                      extra={"request": {"model": str(model_dir or "default"), "bars": bars,
-                                         "temperature": temperature, "top_p": top_p,
-                                         "seed": seed,
-                                         "prompt_midi": str(prompt_midi) if prompt_midi
-                                         else None}})
+    with _Spinner(quiet_cmd, "sampling and rendering"):
+        score = _sample(model_dir, prompt=prompt, bars=bars, temperature=temperature,
+                        top_p=top_p, seed=seed)
+        bundle = api.save(score, output, options=_render_options(backend, soundfont),
+                          stems=stems, overwrite=force, inputs=inputs,
+                          extra={"request": {
+                              "model": str(model_dir or "default"), "bars": bars,
+                              "temperature": temperature, "top_p": top_p, "seed": seed,
+                              "prompt_midi": str(prompt_midi) if prompt_midi else None}})
+    if quiet_cmd:
+        return
     click.echo(f"sampled {bars} bars, seed {seed}")
     _say_bundle(bundle)
 

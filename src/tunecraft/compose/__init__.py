@@ -17,6 +17,7 @@ seed give the same score.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -104,11 +105,13 @@ def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
 
 def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
             melody_engine: str = "rules", motif: Motif | None = None,
-            lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False) -> Score:
+            lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False,
+            model: str | os.PathLike[str] | None = None) -> Score:
     """Write the score for a request. Deterministic for a seed.
 
     ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
-    samples it from the default model shipped with tunecraft (``compose.learned``).
+    samples it from a model (``compose.learned``): ``model`` names a folder written by
+    ``tunecraft train``, else the model shipped with tunecraft is used.
     ``motif`` (rules engine; see :func:`compose.melody.hook_motif` and ``fit_motif``) gives
     the hook the motif of another piece: story mode shares one motif across its segments.
     ``lyrics`` (``compose.lyrics.parse_lyrics``) makes the tune a vocal line that sings them
@@ -121,6 +124,9 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     if melody_engine not in MELODY_ENGINES:
         raise ParameterError(f"melody engine {melody_engine!r} is unknown (use "
                              f"{' or '.join(MELODY_ENGINES)})")
+    if model is not None and melody_engine != "learned":
+        raise ParameterError("a model is used by the learned melody engine: add "
+                             "--melody-engine learned")
     from ..styles import load_style
     from .melody import write_melody
     from .parts import humanize, write_part
@@ -142,7 +148,7 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     elif lead is not None and melody_engine == "learned":
         from .learned import write_learned_melody
 
-        melody = tuple(write_learned_melody(plan, lead))
+        melody = tuple(write_learned_melody(plan, lead, model_dir=model))
     elif lead is not None:
         melody = write_melody(plan, lead, character=character, motif=motif)
     tracks: list[Track] = []

@@ -27,7 +27,7 @@ import logging
 import math
 import os
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -109,18 +109,21 @@ class ArrangeResult:
                          for s in score.sections],
         }
 
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Any:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json."""
-        from ..api import _save_rendered
+    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
+             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Any:
+        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
+
+        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
+        from ..io.bundle import write_bundle
 
         if stems and not self.stems:
             raise ParameterError("this arrangement was rendered without stems; arrange with "
                                  "stems=True")
         if self.audio is None:
             raise ParameterError("this arrangement was not rendered; arrange with render=True")
-        return _save_rendered(self.score, Path(path), audio=self.audio,
-                              stems=dict(self.stems) if stems else {}, backend=self.backend,
-                              extra=self.sidecar())
+        return write_bundle(self.score, Path(path), audio=self.audio,
+                            stems=dict(self.stems) if stems else {}, backend=self.backend,
+                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------

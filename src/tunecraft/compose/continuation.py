@@ -45,7 +45,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -67,8 +67,8 @@ from ..score import (
 if TYPE_CHECKING:
     import os
 
-    from ..api import Bundle
     from ..audio import Audio
+    from ..io.bundle import Bundle
     from ..styles import Style
     from ..understand import MusicSpec
     from .melody import Motif
@@ -157,18 +157,21 @@ class ContinuationResult:
             "spec": self.spec.to_dict() if self.spec is not None else None,
         }
 
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json."""
-        from ..api import _save_rendered
+    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
+             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
+        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
+
+        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
+        from ..io.bundle import write_bundle
 
         if stems and not self.stems:
             raise ParameterError("this continuation was rendered without stems")
         if self.audio is None:
             raise ParameterError("this continuation was not rendered; call it with "
                                  "render=True")
-        return _save_rendered(self.output, Path(path), audio=self.audio,
-                              stems=dict(self.stems) if stems else {}, backend=self.backend,
-                              extra=self.sidecar())
+        return write_bundle(self.output, Path(path), audio=self.audio,
+                            stems=dict(self.stems) if stems else {}, backend=self.backend,
+                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -506,7 +509,7 @@ def _request(source: Score, *, prompt: str | None, duration: float, seed: int, e
     }
     loudness = 1.0
     instruments = tuple(
-        InstrumentRequest(name=t.name, program=0 if t.is_drum else t.program,
+        InstrumentRequest(name=t.name, program=t.program,
                           is_drum=t.is_drum, role=_SPEC_ROLE.get(roles[t.name], "harmony"),
                           source="inferred")
         for t in source.tracks if t.name in roles)
@@ -974,8 +977,11 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
         keys = [KeySignature(0.0, in_key.tonic, in_key.mode)]
     if (plan.key.tonic, plan.key.mode) != (keys[-1].tonic, keys[-1].mode):
         keys.append(KeySignature(join, plan.key.tonic, plan.key.mode))
-    sections = [*source.sections] + [Section(s.name, s.start + join, s.length)
-                                     for s in plan.sections]
+    # The input's own sections (markers in someone else's file, possibly running past its
+    # last note) end where the continuation begins.
+    kept = [replace(s, length=min(s.length, join - s.start)) for s in source.sections
+            if s.start < join - _EPS]
+    sections = kept + [Section(s.name, s.start + join, s.length) for s in plan.sections]
     chords = [c for c in source.chords if c.start < join - _EPS]
     chords = [replace(c, duration=min(c.duration, join - c.start)) for c in chords]
     chords += [replace(c, start=c.start + join) for c in plan.chords]

@@ -152,11 +152,17 @@ def load_lyrics(text_or_path: str) -> str:
     if path is not None:
         try:
             exists = path.is_file()
-        except OSError:
+            if path.is_dir():
+                raise InputFileError(path, "is a folder: give the lyrics as text or a .txt "
+                                           "file")
+        except OSError as exc:
+            if isinstance(exc, InputFileError):
+                raise
             exists = False
     if not exists and not looks_like_path:
         return text_or_path
-    assert path is not None
+    if path is None:
+        raise ParameterError("the lyrics must be text or the path of a .txt file")
     if not exists:
         raise InputFileError(path, "the lyrics file does not exist")
     try:

@@ -46,7 +46,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,10 +64,10 @@ from ..score import (
 )
 
 if TYPE_CHECKING:
-    from ..api import Bundle
     from ..audio import Audio
     from ..evaluate import AdherenceReport
-    from ..render import RenderOptions
+    from ..io.bundle import Bundle
+    from ..synth import RenderOptions
     from ..understand import MusicSpec
     from .melody import Motif
     from .plan import Plan
@@ -319,18 +319,21 @@ class StoryResult:
                          for s in self.score.sections],
         }
 
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json."""
-        from ..api import _save_rendered
+    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
+             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
+        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
+
+        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
+        from ..io.bundle import write_bundle
 
         if stems and not self.stems:
             raise ParameterError("this story was rendered without stems; call story with "
                                  "stems=True")
         if self.audio is None:
             raise ParameterError("this story was not rendered; call story with render=True")
-        return _save_rendered(self.score, Path(path), audio=self.audio,
-                              stems=dict(self.stems) if stems else {}, backend=self.backend,
-                              extra=self.sidecar())
+        return write_bundle(self.score, Path(path), audio=self.audio,
+                            stems=dict(self.stems) if stems else {}, backend=self.backend,
+                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 def _section_name(prompt: str) -> str:
@@ -550,7 +553,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
                          transitions=tuple(transitions))
     if not render:
         return result
-    from ..render import render_stems
+    from ..synth import render_stems
 
     rendered = render_stems(score, options=_render_options(segs, options), stems=stems)
     return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
@@ -558,8 +561,8 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
 
 
 def _render_options(segs: list[_Seg], options: RenderOptions | None) -> RenderOptions:
-    from ..render import RenderOptions
     from ..styles import load_style
+    from ..synth import RenderOptions
 
     if options is not None:
         return options

@@ -155,9 +155,22 @@ def file_units(path: Path) -> list[Unit]:
                          "failed", f"cannot be read ({exc.strerror or exc})")]
 
 
-def walk(folder: Path, *, exclude: tuple[Path, ...] = ()) -> Iterator[Path]:
+def walk(folder: Path, *, exclude: tuple[Path, ...] = (),
+         _seen: set[Path] | None = None) -> Iterator[Path]:
     """Files under ``folder``, recursively, in sorted order; hidden names and ``exclude``
-    (resolved folders, such as the corpus being written) are left out."""
+    (resolved folders, such as the corpus being written) are left out.
+
+    Each real folder and file is visited once: a link back to a folder already walked (a
+    self-referencing symlink, two links pointing at each other) is not followed again.
+    """
+    seen = _seen if _seen is not None else set()
+    try:
+        real = folder.resolve()
+    except (OSError, RuntimeError):  # a link loop that cannot even be resolved
+        return
+    if real in seen:
+        return
+    seen.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -171,10 +184,13 @@ def walk(folder: Path, *, exclude: tuple[Path, ...] = ()) -> Iterator[Path]:
             if e.is_dir():
                 if p.resolve() in exclude:
                     continue
-                yield from walk(p, exclude=exclude)
+                yield from walk(p, exclude=exclude, _seen=seen)
             elif e.is_file():
-                yield p
-        except OSError:
+                target = p.resolve()
+                if target not in seen:
+                    seen.add(target)
+                    yield p
+        except (OSError, RuntimeError):
             continue
 
 

@@ -41,6 +41,7 @@ _WRITE_FORMATS: dict[str, tuple[str, str]] = {
     ".mp3": ("MP3", "MPEG_LAYER_III"),
     ".ogg": ("OGG", "VORBIS"),
 }
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sndfile.h
 _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE"})
 _MP3_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
 _VORBIS_COMPRESSION = 0.4  # libsndfile: Vorbis quality = 1 - compression level -> q6
@@ -180,8 +181,13 @@ def write_audio(audio: Audio, path: str | os.PathLike[str], *, subtype: str | No
         extra = {"compression_level": _VORBIS_COMPRESSION}
     with atomic_output(p) as tmp:
         try:
-            sf.write(tmp, np.ascontiguousarray(data), audio.sample_rate, subtype=sub,
-                     format=fmt, **extra)
+            with sf.SoundFile(tmp, "w", audio.sample_rate, audio.channels, subtype=sub,
+                              format=fmt, **extra) as f:
+                if sub in _FLOAT_SUBTYPES:
+                    # libsndfile's PEAK chunk carries the time of writing: without it the same
+                    # audio always makes the same file.
+                    sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+                f.write(np.ascontiguousarray(data))
         except (sf.LibsndfileError, sf.SoundFileError, RuntimeError, OSError) as exc:
             raise OutputFileError(p, f"could not be written as {fmt} ({_reason(exc)})") from None
     log.info("wrote %s (%s %s, %d ch, %d Hz, %.2f s)", p, fmt, sub, audio.channels,

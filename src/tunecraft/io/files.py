@@ -14,9 +14,25 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import InputFileError, OutputFileError
+from ..errors import InputFileError, OutputFileError, TunecraftError
 
 MAX_INPUT_BYTES = 1 << 30  # 1 GiB: larger inputs are refused rather than read into memory
+#: The most music a score file may hold. A tiny file can claim hours of silence (a 78-byte MIDI
+#: with huge delta times) or a flood of notes: both are refused while reading, before any work.
+MAX_SCORE_BEATS = 20_000  # about 2 h 45 min at 120 bpm
+MAX_SCORE_NOTES = 100_000
+
+
+def check_music_size(source: object, *, beats: float = 0.0, notes: int = 0) -> None:
+    """Refuse a score longer than :data:`MAX_SCORE_BEATS` or with more than
+    :data:`MAX_SCORE_NOTES` notes, naming the limit."""
+    if beats > MAX_SCORE_BEATS:
+        raise InputFileError(source, f"the music is too long ({beats:,.0f} beats; the limit "
+                                     f"is {MAX_SCORE_BEATS:,} beats, about 2 h 45 min at "
+                                     f"120 bpm)")
+    if notes > MAX_SCORE_NOTES:
+        raise InputFileError(source, f"the music has too many notes (more than "
+                                     f"{MAX_SCORE_NOTES:,}, the limit)")
 
 
 def check_input(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None = None,
@@ -47,8 +63,20 @@ def check_input(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None =
     return p
 
 
+def _existing_folder(folder: Path) -> Path:
+    """The nearest folder at or above ``folder`` that exists."""
+    p = folder
+    while not p.exists() and p.parent != p:
+        p = p.parent
+    return p
+
+
 def check_output(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None = None) -> Path:
-    """Check an output path before any work is done: known extension, writable folder."""
+    """Check an output path before any work is done: known extension, writable folder.
+
+    Nothing is created here: a command refused later leaves no empty folder behind. Missing
+    folders are made by :func:`ensure_folder` when the file is written.
+    """
     p = Path(path)
     if kinds is not None and p.suffix.lower() not in kinds:
         raise OutputFileError(p, f"unknown file type {p.suffix or '(no extension)'!r}; "
@@ -56,17 +84,27 @@ def check_output(path: str | os.PathLike[str], *, kinds: tuple[str, ...] | None 
     folder = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputFileError(p, "is a folder; give a file name")
-    if not folder.exists():
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputFileError(p, f"cannot create folder {folder} "
-                                     f"({exc.strerror or exc})") from None
-    if not folder.is_dir():
-        raise OutputFileError(p, f"{folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputFileError(p, f"folder {folder} is not writable")
+    base = _existing_folder(folder)
+    if not base.is_dir():
+        raise OutputFileError(p, f"{base} is not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise OutputFileError(p, f"folder {base} is not writable")
     return p
+
+
+def ensure_folder(folder: Path, *, for_path: Path) -> Path | None:
+    """Make ``folder`` (and its parents) if missing; return the topmost folder it created."""
+    if folder.is_dir():
+        return None
+    top = folder
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputFileError(for_path, f"cannot create folder {folder} "
+                                        f"({exc.strerror or exc})") from None
+    return top
 
 
 def _default_mode() -> int:
@@ -89,15 +127,23 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     The temporary name keeps the real extension (writers choose formats by it).
     """
     p = check_output(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{p.suffix}", dir=p.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    folder = p.parent if str(p.parent) else Path(".")
+    created = ensure_folder(folder, for_path=p)
+    tmp_path: Path | None = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.stem}.", suffix=f".part{p.suffix}", dir=folder)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         _publish(tmp_path, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
+    except BaseException as exc:
+        if tmp_path is not None:
+            with contextlib.suppress(OSError):
+                tmp_path.unlink()
+        if created is not None:
+            remove_empty_folders(created, stop=folder)
+        if isinstance(exc, OSError) and not isinstance(exc, TunecraftError):
+            raise OutputFileError(p, f"cannot be written ({exc.strerror or exc})") from None
         raise
 
 
@@ -106,6 +152,7 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
     """Like :func:`atomic_output` for several files that must appear together or not at all."""
     for p in paths:
         check_output(p)
+        ensure_folder(p.parent if str(p.parent) else Path("."), for_path=p)
     tmps: list[Path] = []
     try:
         for p in paths:
@@ -116,8 +163,23 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
         yield tmps
         for tmp, p in zip(tmps, paths, strict=True):
             _publish(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         for tmp in tmps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, TunecraftError):
+            raise OutputFileError(paths[0], f"cannot be written ({exc.strerror or exc})") \
+                from None
         raise
+
+
+def remove_empty_folders(top: Path, *, stop: Path) -> None:
+    """Remove ``stop`` and its parents up to ``top`` while they are empty (what a failed write
+    created)."""
+    p = stop
+    while True:
+        with contextlib.suppress(OSError):
+            p.rmdir()
+        if p == top or p.parent == p:
+            return
+        p = p.parent

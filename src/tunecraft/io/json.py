@@ -65,6 +65,12 @@ def write_json(data: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def finite_or_none(x: float, nd: int = 3) -> float | None:
+    """``x`` rounded, or None where it is not a finite number (silence has no loudness)."""
+    v = float(x)
+    return round(v, nd) if math.isfinite(v) else None
+
+
 def _r(x: float, nd: int = 3) -> float:
     v = round(float(x), nd)
     return 0.0 if v == 0 or not math.isfinite(v) else v

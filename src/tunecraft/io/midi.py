@@ -36,12 +36,15 @@ from ..score.types import (
     Track,
     to_ticks,
 )
-from .files import atomic_output, check_input
+from .files import MAX_SCORE_BEATS, MAX_SCORE_NOTES, atomic_output, check_input, check_music_size
 
 log = logging.getLogger(__name__)
 
 MIDI_EXTS = (".mid", ".midi", ".smf", ".kar")
 DRUM_CHANNEL = 9
+MIN_BPM, MAX_BPM = 4.0, 1000.0  # what a TempoChange accepts
+#: The longest delta time a standard MIDI file can hold (a 4-byte variable-length quantity).
+MAX_DELTA_TICKS = 0x0FFFFFFF
 CHORD_PREFIX = "chord: "
 ROLE_PREFIX = "tunecraft role: "
 NO_CHORD = "N.C."
@@ -87,6 +90,11 @@ def score_to_midi(score: Score) -> Any:
     import mido
 
     end_tick = to_ticks(float(score.length or 0.0))
+    last = max([end_tick, *(to_ticks(n.end) for t in score.tracks for n in t.notes)])
+    if last > MAX_DELTA_TICKS:
+        raise OutputFileError("MIDI", f"the score is too long for a standard MIDI file "
+                                      f"({last / TICKS_PER_BEAT:,.0f} beats; the limit is "
+                                      f"{MAX_DELTA_TICKS // TICKS_PER_BEAT:,})")
     meta: list[tuple[int, int, Any]] = []
     if score.title:
         meta.append((0, 0, mido.MetaMessage("track_name", name=score.title)))
@@ -120,8 +128,8 @@ def score_to_midi(score: Score) -> Any:
         ev: list[tuple[int, int, Any]] = [
             (0, 0, mido.MetaMessage("track_name", name=track.name)),
             (0, 0, mido.MetaMessage("text", text=ROLE_PREFIX + track.role)),
-            (0, 0, mido.Message("program_change", channel=ch,
-                                program=0 if track.is_drum else track.program)),
+            # On channel 10 the program picks the drum kit (GS/GM2: 25 = TR-808...).
+            (0, 0, mido.Message("program_change", channel=ch, program=track.program)),
             (0, 0, mido.Message("control_change", channel=ch, control=7, value=track.volume)),
             (0, 0, mido.Message("control_change", channel=ch, control=10, value=track.pan)),
         ]
@@ -160,10 +168,12 @@ def _open_midi(p: Path) -> Any:
             return mido.MidiFile(p, clip=True, charset="utf-8")
         except UnicodeDecodeError:  # older files: Latin-1 text
             return mido.MidiFile(p, clip=True, charset="latin1")
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except Exception as exc:  # mido raises many kinds (KeySignatureError, ValueError, ...)
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         if isinstance(exc, EOFError) or not text:
             text = "the file ends too early: truncated or damaged"
+        elif type(exc).__name__ == "KeySignatureError":
+            text = f"a key signature is impossible: {text}"
         raise InputFileError(p, f"not a valid MIDI file ({text})") from None
 
 
@@ -188,6 +198,9 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
     def beats(tick: int) -> float:
         return tick / tpq
 
+    max_tick = MAX_SCORE_BEATS * tpq
+    n_notes = 0
+
     tempos: dict[int, float] = {}
     meters: dict[int, tuple[int, int]] = {}
     keys: dict[int, tuple[int, str]] = {}
@@ -210,8 +223,13 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
         pending: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
         for msg in trk:
             tick += msg.time
+            if tick > max_tick:  # decided while reading: never build hours of nothing
+                check_music_size(source, beats=beats(tick))
             kind = msg.type
             if kind == "note_on" and msg.velocity > 0:
+                n_notes += 1
+                if n_notes > MAX_SCORE_NOTES:
+                    check_music_size(source, notes=n_notes)
                 pending[(msg.channel, msg.note)].append((tick, msg.velocity))
             elif kind in ("note_off", "note_on"):
                 queue = pending.get((msg.channel, msg.note))
@@ -225,7 +243,12 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                 cc_first.setdefault((msg.channel, msg.control), msg.value)
                 cc_first.setdefault((ti, msg.channel, msg.control), msg.value)
             elif kind == "set_tempo":
-                tempos[tick] = round(60_000_000 / msg.tempo, 2)
+                bpm = round(60_000_000 / msg.tempo, 2) if msg.tempo > 0 else 0.0
+                if MIN_BPM <= bpm <= MAX_BPM:
+                    tempos[tick] = bpm
+                else:
+                    log.warning("%s: skipping an impossible tempo (%d microseconds per beat)",
+                                source, msg.tempo)
             elif kind == "time_signature":
                 meters[tick] = (msg.numerator, msg.denominator)
             elif kind == "key_signature":
@@ -278,7 +301,7 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
         role = roles.get(ti)
         if role is None or role not in ROLES:
             role = _infer_role(prog, is_drum, len(tracks))
-        tracks.append(Track(name=name, notes=tuple(built), program=0 if is_drum else prog,
+        tracks.append(Track(name=name, notes=tuple(built), program=prog,
                             is_drum=is_drum, role=role,
                             volume=cc_first.get((ti, ch, 7), cc_first.get((ch, 7), 100)),
                             pan=cc_first.get((ti, ch, 10), cc_first.get((ch, 10), 64))))
@@ -319,8 +342,13 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                       length_beats, changes)
     except ScoreError as exc:  # meter changes off the bar lines of a foreign file, etc.
         log.warning("%s: %s; keeping the first meter only", source, exc)
+    try:
         return _build(tracks, tempos, meter_changes[:1], keys, sections, chords, title,
                       length_beats, changes)
+    except ScoreError as exc:  # markers and chord texts of a foreign file are not our sections
+        log.warning("%s: %s; its markers and chord texts are left out", source, exc)
+        return _build(tracks, tempos, meter_changes[:1], keys, [], [], title, length_beats,
+                      changes)
 
 
 def _build(tracks, tempos, meter_changes, keys, sections, chords, title, length_beats, changes):

@@ -47,7 +47,7 @@ from ..score.types import (
     TimeSignature,
     Track,
 )
-from .files import atomic_output, check_input, check_output
+from .files import atomic_output, check_input, check_music_size, check_output
 
 if TYPE_CHECKING:  # pragma: no cover
     import music21
@@ -482,13 +482,15 @@ def read_musicxml(path: str | os.PathLike[str]) -> Score:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(p, f"not a readable MusicXML file ({reason[:160]})") from None
     try:
-        return music21_to_score(m21, source=p)
+        score = music21_to_score(m21, source=p)
     except (InputFileError, ScoreError):
         raise
     except Exception as exc:
         raise InputFileError(p, f"could not read the music in this MusicXML file "
                                 f"({type(exc).__name__}: {str(exc)[:160]})".replace("\n", " ")
                              ) from None
+    check_music_size(p, beats=float(score.length or 0.0), notes=score.note_count)
+    return score
 
 
 def _parse_music21(p: Path) -> music21.stream.Score:

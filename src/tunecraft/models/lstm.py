@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
+from .limits import check_model_size
 
 __all__ = ["LSTMConfig", "MelodyLSTM"]
 
@@ -50,6 +51,12 @@ class LSTMConfig:
         if not 0 <= self.dropout < 1 or self.hidden < 1 or self.seq_len < 2:
             raise ParameterError("LSTM config: dropout must be in [0, 1), hidden >= 1, "
                                  "seq_len >= 2")
+        check_model_size("LSTM", self.parameter_count())
+
+    def parameter_count(self) -> int:
+        """Roughly how many weights the network holds (embedding, two LSTM layers, head)."""
+        h, e, v = self.hidden, self.embed_dim, self.vocab_size
+        return v * e + 4 * h * (e + h + 1) + 4 * h * (2 * h + 1) + h * v + v
 
     @classmethod
     def debug(cls, vocab_size: int) -> LSTMConfig:

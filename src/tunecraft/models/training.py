@@ -248,6 +248,9 @@ def _piece_result(piece_id: str, score: Score, kind: str, parts: str, augment: i
     return _PieceResult(piece_id, _outline(score), variants)
 
 
+_SKIP = "skip"  # the error kind of a piece that is left out with a warning, never fatal
+
+
 def _prepare_piece(job: _PieceJob) -> _PieceResult:
     """Read one corpus piece and prepare it (the worker function of the data preparation).
 
@@ -273,6 +276,11 @@ def _prepare_piece(job: _PieceJob) -> _PieceResult:
         return _PieceResult(job.piece_id, None, [], (type(exc).__name__,
                                                      getattr(exc, "path", None),
                                                      getattr(exc, "problem", str(exc))))
+    except Exception as exc:  # a tokenizer's complaint about one piece: that piece is skipped
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        return _PieceResult(job.piece_id, None, [], (_SKIP, str(job.path),
+                                                     f"could not be tokenized "
+                                                     f"({type(exc).__name__}: {first})"))
 
 
 def _raise_error(error: tuple[str, str | None, str]) -> None:
@@ -388,7 +396,8 @@ def _prepare_corpus(corpus_dir: str | Path, kind: str, *, parts: str, seed: int,
         else:
             results = map_ordered(_prepare_piece, todo, engine=engine, workers=workers)
         for job, r in zip(todo, results, strict=True):
-            if r.error is not None and not (job.lenient and r.error[0] == "InputFileError"):
+            if r.error is not None and r.error[0] != _SKIP and not (
+                    job.lenient and r.error[0] == "InputFileError"):
                 _raise_error(r.error)
         return results
 
@@ -540,8 +549,8 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
                            augment=augment, engine=engine, workers=workers)
     cfg = _make_config(model, data.tokenizer.vocab_size, seq_len, config)
     lr = float(lr if lr is not None else _DEFAULT_LR[model])
-    if not lr > 0:
-        raise ParameterError(f"learning rate {lr!r} must be positive")
+    if not (math.isfinite(lr) and 0 < lr <= 10):
+        raise ParameterError(f"learning rate {lr!r} must be a number above 0 and at most 10")
     epoch_len = len(_stream(data, 0, seed))
     val_stream = [t for ids in data.val for t in ids]
     if epoch_len < cfg.seq_len + 1:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ParameterError
+from .limits import check_model_size
 
 __all__ = ["KVCache", "MelodyTransformer", "TransformerConfig"]
 
@@ -47,6 +48,13 @@ class TransformerConfig:
         if self.seq_len < 2 or self.n_layers < 1 or not 0 <= self.dropout < 1:
             raise ParameterError("Transformer config: seq_len >= 2, n_layers >= 1, "
                                  "dropout in [0, 1)")
+        check_model_size("Transformer", self.parameter_count())
+
+    def parameter_count(self) -> int:
+        """Roughly how many weights the network holds (embeddings, blocks, head)."""
+        d, v = self.d_model, self.vocab_size
+        block = 4 * d * d + 2 * d * self.d_ff + 9 * d + self.d_ff
+        return 2 * v * d + self.seq_len * d + self.n_layers * block
 
     @classmethod
     def debug(cls, vocab_size: int) -> TransformerConfig:

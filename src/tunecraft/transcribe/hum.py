@@ -268,10 +268,12 @@ def _tuning_curve(midi: np.ndarray, seconds: float, hop_s: float) -> tuple[np.nd
     # Where too few voiced frames fall in the window, lean on the global offset.
     weight = np.clip(den / (0.25 * kernel.sum()), 0, 1)
     local = np.where(np.abs(num) > 1e-9, num / np.maximum(np.abs(num), 1e-9), 0)
-    blend = weight * local + (1 - weight) * (mean / abs(mean) if abs(mean) > 1e-9 else 1)
-    curve = np.angle(blend) / (2 * np.pi)
-    # Unwrap slowly varying offsets (a drift past 50 cents keeps its direction).
-    curve = np.unwrap(curve * 2 * np.pi) / (2 * np.pi)
+    unit = mean / abs(mean) if abs(mean) > 1e-9 else 1
+    blend = weight * local + (1 - weight) * unit
+    # The local offset is measured against the global one and kept within half a semitone of
+    # it. Unwrapping the raw angle instead let one noisy window (a breath, a glide) add a whole
+    # cycle that stayed for the rest of the tune: every later note a semitone off.
+    curve = fixed + np.angle(blend * np.conj(unit)) / (2 * np.pi)
     return curve, 100 * fixed
 
 

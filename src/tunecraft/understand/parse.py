@@ -499,6 +499,11 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ParameterError(f"the prompt is {len(prompt):,} characters long: keep it under "
                              f"{MAX_PROMPT_CHARS:,}")
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8, smuggled in as surrogates
+        raise ParameterError("the prompt is not valid UTF-8 text: check the terminal's "
+                             "encoding") from None
     lex = lx.load()
     base = lx.strip_accents(prompt.translate(lx._APOSTROPHES))
     low = "".join(c.lower() if len(c.lower()) == 1 else c for c in base)
@@ -831,6 +836,13 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         instruments=all_instr, excluded=tuple(excluded), drums=drums, energy=energy,
         density=density, structure=tuple(structure), context=context, seed=seed_value,
         evidence=ev)
+    if all(e.source == "default" for name, e in ev.items() if name != "seed"):
+        shown = prompt.strip() if len(prompt.strip()) <= 40 else prompt.strip()[:37] + "..."
+        if not any(c.isalpha() for c in prompt):  # emoji, digits, punctuation: no words at all
+            raise ParameterError(f"{shown!r} has no words to understand: describe the music, "
+                                 f"e.g. 'a calm piano piece in D minor'")
+        log.warning("no word of %r was understood as music (style, mood, instrument, tempo, "
+                    "key, length): using %s's defaults", shown, style)
     log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style, bpm_value, spec.key_name)
     return spec
 

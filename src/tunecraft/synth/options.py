@@ -75,7 +75,7 @@ class RenderOptions:
 
 @dataclass(frozen=True)
 class Rendered:
-    """The result of :func:`~tunecraft.render.render_stems`.
+    """The result of :func:`~tunecraft.synth.render_stems`.
 
     Attributes:
         mix: the mastered stereo mix (the premaster itself when mastering is off).

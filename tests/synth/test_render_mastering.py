@@ -9,8 +9,8 @@ import pytest
 
 from tunecraft.audio import Audio
 from tunecraft.errors import ParameterError
-from tunecraft.render import master, measure_loudness, true_peak_dbtp
-from tunecraft.render.mastering import _limiter_gain, _peak_envelope
+from tunecraft.synth import master, measure_loudness, true_peak_dbtp
+from tunecraft.synth.mastering import _limiter_gain, _peak_envelope
 
 SR = 44100
 
@@ -115,7 +115,7 @@ def test_loudness_matches_pyloudnorm(rng) -> None:
 
 
 def test_peak_envelope_matches_direct_convolution(rng) -> None:
-    from tunecraft.render.mastering import _interpolation_phases
+    from tunecraft.synth.mastering import _interpolation_phases
 
     for frames in (1, 7, 12, 13, 1000, 4099):
         x = (rng.standard_normal((2, frames)) * 0.3).astype(np.float32)
@@ -133,7 +133,7 @@ def test_numpy_replacements_match_scipy(rng) -> None:
     from scipy.ndimage import minimum_filter1d
     from scipy.signal import firwin, sosfilt
 
-    from tunecraft.render import mastering
+    from tunecraft.synth import mastering
 
     np.testing.assert_allclose(mastering._lowpass_taps(49, 0.25, 5.0),
                                firwin(49, 0.25, window=("kaiser", 5.0)), atol=1e-12)
@@ -149,7 +149,7 @@ def test_numpy_replacements_match_scipy(rng) -> None:
 def test_k_weighting_matches_pyloudnorm() -> None:
     import pyloudnorm
 
-    from tunecraft.render import mastering
+    from tunecraft.synth import mastering
 
     for rate in (44100, 48000, 22050):
         theirs = [np.concatenate((f.b, f.a)) for f in pyloudnorm.Meter(rate)._filters.values()]

@@ -219,8 +219,11 @@ class FluidSynthBackend(Backend):
 
     def _select_program(self, synth: _Synth, track: Track) -> int:
         lib, s = self._lib, synth.synth
-        if track.is_drum:
-            if lib.fluid_synth_program_select(s, DRUM_CHANNEL, synth.sfid, DRUM_BANK, 0) != 0:
+        if track.is_drum:  # the kit by its program (GS: 25 = TR-808...), else the standard
+            if lib.fluid_synth_program_select(s, DRUM_CHANNEL, synth.sfid, DRUM_BANK,
+                                              track.program) != 0 and \
+                    lib.fluid_synth_program_select(s, DRUM_CHANNEL, synth.sfid, DRUM_BANK,
+                                                   0) != 0:
                 log.warning("SoundFont %s has no drum kit (bank 128); track %r is silent",
                             self.soundfont, track.name)
             return DRUM_CHANNEL

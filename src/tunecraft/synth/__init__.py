@@ -1,6 +1,6 @@
 """Rendering: a score becomes stems, a premaster and a mastered stereo mix.
 
->>> from tunecraft.render import RenderOptions, render, render_stems
+>>> from tunecraft.synth import RenderOptions, render, render_stems
 >>> audio = render(score)                                              # doctest: +SKIP
 >>> r = render_stems(score, RenderOptions(backend="sine", reverb=0.3))  # doctest: +SKIP
 >>> r.mix, r.premaster, r.stems["Bass"], r.backend                     # doctest: +SKIP

@@ -315,6 +315,10 @@ def master(audio: Audio, *, target_lufs: float = -14.0, ceiling_dbtp: float = -1
     if not np.isfinite(x).all():
         raise ParameterError("audio to master holds NaN or infinite samples")
     start = _loudness(x, sr)
+    if start == -math.inf and np.any(x):
+        # Quieter than the -70 LUFS gate (one soft note): measure it raised to -20 dBFS peak.
+        lift = 0.1 / float(np.max(np.abs(x)))
+        start = _loudness(x * np.float32(lift), sr) - _db(lift)
     if start == -math.inf:
         log.info("mastering: the mix is silent; left unchanged")
         return audio

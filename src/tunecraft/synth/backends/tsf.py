@@ -107,8 +107,12 @@ class TinySoundFontBackend(Backend):
         chan = DRUM_CHANNEL if track.is_drum else 0
         font.channel_set_bank(chan, 0)
         try:
-            font.channel_set_preset_number(chan, 0 if track.is_drum else track.program,
-                                           track.is_drum)
+            try:
+                font.channel_set_preset_number(chan, track.program, track.is_drum)
+            except RuntimeError:
+                if not track.is_drum or track.program == 0:
+                    raise
+                font.channel_set_preset_number(chan, 0, True)  # the standard kit
         except RuntimeError:
             log.warning("SoundFont %s has no %s; track %r uses its first preset",
                         self.soundfont, "drum kit" if track.is_drum else

@@ -10,7 +10,8 @@ import pytest
 
 from builders import band_score, melody_score, track
 from tunecraft.errors import ParameterError, RenderError
-from tunecraft.render import (
+from tunecraft.score import Score, TempoChange
+from tunecraft.synth import (
     BACKEND_NAMES,
     Rendered,
     RenderOptions,
@@ -20,9 +21,8 @@ from tunecraft.render import (
     render_stems,
     true_peak_dbtp,
 )
-from tunecraft.render.backends import note_events, note_spans, unavailable_reason
-from tunecraft.render.renderer import unique_names
-from tunecraft.score import Score, TempoChange
+from tunecraft.synth.backends import note_events, note_spans, unavailable_reason
+from tunecraft.synth.renderer import unique_names
 
 SR = 44100
 TAIL = 1.5
