@@ -200,3 +200,19 @@ def test_options_are_checked(hm):
     with pytest.raises(ParameterError):
         hm.HumOptions(meter=(3, 5))
     assert hm.HumOptions(bpm=90).to_dict()["bpm"] == 90.0
+
+
+@pytest.mark.parametrize(("kind", "offset", "drift", "seed"), [
+    ("whistle", -0.45, 60.0, 1),  # heard a semitone off from note 5 on before the fix
+    ("whistle", 0.3, 40.0, 2), ("hum", -0.3, 60.0, 0), ("whistle", 0.42, 20.0, 0)])
+def test_a_singer_off_pitch_and_drifting_stays_in_one_key(hm, kind, offset, drift, seed):
+    """Every note keeps its interval to the tune: a drift never adds a semitone midway."""
+    from tunecraft.demo import tune_notes as detached  # 92% legato: a breath between notes
+
+    audio = sing(detached(ODE_TO_JOY, 100.0), kind=kind, seed=seed, transpose=offset,
+                 drift_cents=drift)
+    got = [n.pitch for n in hm.track_melody(audio).score.notes]
+    ref = [p for p, _ in ODE_TO_JOY if p is not None]
+    assert len(got) == len(ref)
+    assert len({g - r for g, r in zip(got, ref, strict=True)}) == 1, [
+        g - r for g, r in zip(got, ref, strict=True)]

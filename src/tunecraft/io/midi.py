@@ -250,7 +250,11 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                     log.warning("%s: skipping an impossible tempo (%d microseconds per beat)",
                                 source, msg.tempo)
             elif kind == "time_signature":
-                meters[tick] = (msg.numerator, msg.denominator)
+                if 1 <= msg.numerator <= 64 and msg.denominator in (1, 2, 4, 8, 16, 32, 64):
+                    meters[tick] = (msg.numerator, msg.denominator)
+                else:
+                    log.warning("%s: skipping an impossible meter %d/%d", source,
+                                msg.numerator, msg.denominator)
             elif kind == "key_signature":
                 try:
                     k = KeySignature.parse(msg.key)
@@ -367,7 +371,10 @@ def _build(tracks, tempos, meter_changes, keys, sections, chords, title, length_
 def read_midi(path: str | os.PathLike[str], *, allow_empty: bool = False) -> Score:
     """Read a standard MIDI file. A file with no notes is an error unless ``allow_empty``."""
     p = check_input(path, kinds=MIDI_EXTS)
-    score = midi_to_score(_open_midi(p), source=str(p))
+    try:
+        score = midi_to_score(_open_midi(p), source=str(p))
+    except ScoreError as exc:  # a value no score can hold, in a damaged or hostile file
+        raise InputFileError(p, f"not a usable MIDI file ({exc})") from None
     if not allow_empty and score.note_count == 0:
         raise InputFileError(p, "the MIDI file has no notes")
     return score
