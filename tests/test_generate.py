@@ -199,3 +199,30 @@ def test_the_package_exposes_the_verbs():
     assert isinstance(r, tunecraft.Result) and r.report.passed
     assert callable(tunecraft.story) and callable(tunecraft.arrange)
     assert callable(tunecraft.continue_music)
+
+
+def _captions(n: int) -> list[str]:
+    import csv
+
+    with MUSICCAPS.open(newline="", encoding="utf-8") as f:
+        return [row["caption"] for row in csv.DictReader(f)][:n]
+
+
+@pytest.mark.parametrize("prompt", [
+    "epic orchestral trailer with choir and timpani, no drums", "sad waltz for piano and cello",
+    "A calming violin melody backed by a distorted guitar riff", "reggae with organ",
+    *_captions(40)])
+def test_what_explain_lists_is_what_the_score_plays(prompt):
+    """Every instrument of the spec (what `explain` shows) plays, and nothing else does."""
+    r = generate(prompt, seed=2, render=False)
+    said = {(i.program, i.is_drum) for i in r.spec.instruments}
+    played = {(t.program, t.is_drum) for t in r.score.tracks if t.notes}
+    assert said == played, (sorted(said - played), sorted(played - said))
+
+
+def test_named_soloists_in_an_orchestral_style_get_the_orchestra():
+    r = generate("epic orchestral trailer with choir and timpani, no drums", seed=1,
+                 render=False)
+    roles = {t.role for t in r.score.tracks if t.notes}
+    assert {"bass", "harmony"} <= roles or {"bass", "strings"} <= roles, roles
+    assert r.score.note_count > 150

@@ -146,7 +146,7 @@ def render(score: Score, *, options: RenderOptions | None = None, backend: str |
 
 def render_stems(score: Score, *, options: RenderOptions | None = None,
                  backend: str | None = None, soundfont: str | os.PathLike[str] | None = None,
-                 stems: bool = True) -> Rendered:
+                 stems: bool = True, progress: Any = None) -> Rendered:
     """Render the mix and one stem per track (stems sum to the mix before mastering).
 
     ``stems=False`` renders the same mix without keeping the tracks (much less memory)."""
@@ -154,7 +154,7 @@ def render_stems(score: Score, *, options: RenderOptions | None = None,
 
     sf = str(soundfont) if soundfont is not None else None
     return _render_stems(score, options=_options(options, {"backend": backend, "soundfont": sf}),
-                         stems=stems)
+                         stems=stems, progress=progress)
 
 
 def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = None,
@@ -189,6 +189,59 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
                         backend=backend_name, overwrite=overwrite, inputs=inputs)
 
 
+def warm() -> float:
+    """Compile librosa's numba code now (pYIN, onset and tempo estimation), so the first
+    ``arrange`` or ``transcribe`` starts at once instead of after 15-40 s. The compiled code is
+    cached in ``NUMBA_CACHE_DIR``. Returns the seconds it took."""
+    import time
+
+    from .demo import ODE_TO_JOY, sing, tune_notes
+    from .transcribe.hum import track_melody
+
+    t0 = time.perf_counter()
+    track_melody(sing(tune_notes(ODE_TO_JOY[:6], 120.0), seed=0))
+    return time.perf_counter() - t0
+
+
+# ----------------------------------------------------------------------------------------------
+# What is understood
+
+
+def styles() -> list[dict[str, Any]]:
+    """Every style tunecraft composes in: id, name, one line of description, the words that ask
+    for it (English, Spanish and Portuguese, from its file's aliases and the genre vocabulary),
+    its tempo range and meters. A style added as a data file appears here."""
+    from .styles import load_style, style_ids
+    from .understand import lexicon
+
+    genre_words: dict[str, list[str]] = {}
+    for sid, entry in lexicon._read("genres.toml").items():
+        genre_words[sid] = [*entry.get("strong", ()), *entry.get("weak", ())]
+    out = []
+    for sid in style_ids():
+        st = load_style(sid)
+        words = list(dict.fromkeys([*st.aliases, *genre_words.get(sid, ())]))
+        first = st.description.split(". ")[0].rstrip(".")
+        out.append({"id": sid, "name": st.name, "description": first, "words": words,
+                    "tempo": [st.tempo.min, st.tempo.max], "default_bpm": st.tempo.default,
+                    "meters": list(st.meters)})
+    return out
+
+
+def instruments() -> list[dict[str, Any]]:
+    """Every instrument a request can name: General MIDI program, usual role and its words."""
+    from .gm import program_name
+    from .understand import lexicon
+
+    out = []
+    for name, entry in lexicon._read("instruments.toml").items():
+        drum = bool(entry.get("drum"))
+        out.append({"name": name, "program": int(entry.get("program", 0)), "drum": drum,
+                    "sound": program_name(int(entry.get("program", 0)), is_drum=drum),
+                    "role": entry.get("role", ""), "words": list(entry.get("words", ()))})
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # Inspecting and converting
 
@@ -214,15 +267,19 @@ def info(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
-            options: RenderOptions | None = None) -> Path:
+            options: RenderOptions | None = None, overwrite: bool = False) -> Path:
     """Convert between formats, chosen by the extensions.
 
     Score to score (MIDI <-> MusicXML, either to JSON), score to audio (renders; writes only the
-    audio file), audio to audio (WAV -> MP3/FLAC/OGG and back).
+    audio file), audio to audio (WAV -> MP3/FLAC/OGG and back). An existing ``dst`` is replaced
+    only with ``overwrite``, and never when it is ``src``.
     """
+    from .io.bundle import refuse_replacing
+
     s_ext, d_ext = _ext(src), _ext(dst)
     if d_ext not in SCORE_EXTS + AUDIO_OUT_EXTS:
         raise OutputFileError(dst, f"unknown file type {d_ext or '(no extension)'!r}")
+    refuse_replacing(Path(dst), (Path(dst),), overwrite=overwrite, inputs=[src])
     if s_ext in AUDIO_IN_EXTS:
         if d_ext not in AUDIO_OUT_EXTS:
             raise OutputFileError(dst, "audio converts to audio only (.wav, .flac, .mp3, "
@@ -370,11 +427,12 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         return Result(spec=spec, score=score, audio=None, seed=seed, report=report,
                       attempts=attempts, lyrics_notes=notes)
     step("rendering", 0.3)
-    rendered = render_stems(score, options=_style_options(spec, options), stems=stems)
+    rendered = render_stems(score, options=_style_options(spec, options), stems=stems,
+                            progress=lambda stage, f: step(stage, 0.3 + 0.6 * f))
     if check_audio:
         step("checking", 0.9)
         report = adherence(spec, score, rendered.mix, audio_tempo=True)
-    step("done", 1.0)
+    step("rendered", 0.9)
     return Result(spec=spec, score=score, audio=rendered.mix, seed=seed, report=report,
                   stems=dict(rendered.stems) if stems else {}, backend=rendered.backend,
                   attempts=attempts, lyrics_notes=notes)
@@ -397,15 +455,32 @@ def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
 # Learning from music
 
 
+def check_transcription_target(path: str | os.PathLike[str], *, overwrite: bool = False,
+                               inputs: Iterable[str | os.PathLike[str]] = ()) -> tuple[Path, Path]:
+    """Refuse, before any work, a transcription target: not .mid, an input, or files already
+    there (unless ``overwrite``). Returns the MIDI and JSON paths."""
+    from .io.bundle import refuse_replacing
+
+    midi_path = Path(path)
+    if midi_path.suffix.lower() not in (".mid", ".midi"):
+        raise OutputFileError(midi_path, "transcriptions are written as MIDI: use a .mid name")
+    json_path = midi_path.with_suffix(".json")
+    refuse_replacing(midi_path, (midi_path, json_path), overwrite=overwrite, inputs=inputs)
+    return midi_path, json_path
+
+
 def save_transcription(result: Any, path: str | os.PathLike[str], *,
-                       source: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
-    """Write a transcription: PATH.mid and a PATH.json report beside it, all or nothing."""
+                       source: str | os.PathLike[str] | None = None,
+                       overwrite: bool = False) -> tuple[Path, Path]:
+    """Write a transcription: PATH.mid and a PATH.json report beside it, all or nothing.
+
+    Files already there are replaced only with ``overwrite``; the source never is."""
     from .io.files import atomic_outputs
     from .io.json import write_json
     from .io.midi import write_midi
 
-    midi_path = Path(path)
-    json_path = midi_path.with_suffix(".json")
+    midi_path, json_path = check_transcription_target(
+        path, overwrite=overwrite, inputs=[source] if source is not None else [])
     report = {"tunecraft": _version(), "source": str(source) if source is not None else None,
               "bpm": result.bpm, "seconds": round(float(result.seconds), 4),
               "notes_raw": result.notes_raw, "notes_kept": result.notes_kept}

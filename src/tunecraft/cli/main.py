@@ -119,7 +119,12 @@ def _say_bundle(bundle: Any) -> None:
 # Options that mean the same on every command that has them.
 
 def _quiet_option(f: Any) -> Any:
-    return click.option("-q", "--quiet", "quiet_cmd", is_flag=True,
+    def less(ctx: click.Context, _param: Any, value: bool) -> bool:
+        if value:
+            logging.getLogger().setLevel(logging.ERROR)
+        return value
+
+    return click.option("-q", "--quiet", "quiet_cmd", is_flag=True, callback=less,
                         help="Only errors: no progress, no file list.")(f)
 
 
@@ -167,16 +172,18 @@ def _render_options(backend: str, soundfont: Path | None, **more: Any) -> Any:
 
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Audio file to write (.wav, .flac, .mp3, .ogg); .mid, .musicxml and .json "
-                   "are written beside it.")
+                   "are written beside it. Default: out/<source name>.wav")
 @_audio_options
 @click.option("--no-master", is_flag=True, help="Skip loudness mastering (-14 LUFS, -1 dBTP).")
-def render(source: Path, output: Path, stems: bool, soundfont: Path | None, backend: str,
-           force: bool, quiet_cmd: bool, no_master: bool) -> None:
+def render(source: Path, output: Path | None, stems: bool, soundfont: Path | None,
+           backend: str, force: bool, quiet_cmd: bool, no_master: bool) -> None:
     """Render a MIDI, MusicXML or tunecraft JSON score to audio."""
     from .. import api
     from ..synth import RenderOptions
+
+    output = output or Path("out") / f"{source.stem}.wav"
 
     api.check_bundle(output, overwrite=force, inputs=[source])  # before any work
     score = api.load(source)
@@ -192,6 +199,7 @@ def render(source: Path, output: Path, stems: bool, soundfont: Path | None, back
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_verbose_option
 def info(file: Path, as_json: bool) -> None:
     """Show tempo, key, meter, tracks, length and sections of a score or audio file."""
     from .. import api
@@ -247,11 +255,22 @@ def _format_info(d: dict[str, Any]) -> str:
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
-def convert(source: Path, destination: Path) -> None:
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+              help="Synthesizer, when a score becomes audio.")
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path),
+              help="A General MIDI SoundFont (.sf2/.sf3), when a score becomes audio.")
+@click.option("--force", is_flag=True, help="Replace DESTINATION if it exists.")
+@_quiet_option
+@_verbose_option
+def convert(source: Path, destination: Path, backend: str, soundfont: Path | None, force: bool,
+            quiet_cmd: bool) -> None:
     """Convert between formats: MIDI <-> MusicXML, score -> JSON or audio, WAV -> MP3/FLAC."""
     from .. import api
 
-    click.echo(f"wrote {api.convert(source, destination)}")
+    written = api.convert(source, destination, options=_render_options(backend, soundfont),
+                          overwrite=force)
+    if not quiet_cmd:
+        click.echo(f"wrote {written}")
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -307,6 +326,10 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
     names = [n.strip() for item in instruments for n in item.split(",") if n.strip()]
     show = not quiet_cmd and sys.stderr.isatty()
     options = _render_options(backend, soundfont)
+    kwargs = dict(duration=duration, seed=seed, bpm=bpm, key=key, meter=meter,
+                  instruments=names or None, stems=stems, options=options,
+                  check_audio=check_audio, melody_engine=melody_engine, lyrics=lyrics,
+                  melisma=melisma, model=model_dir)
     if show:
         with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
                                show_eta=False) as bar:
@@ -318,18 +341,13 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
                 bar.update(max(0, target - done[0]))
                 done[0] = max(done[0], target)
 
-            result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
-                                  meter=meter, instruments=names or None, stems=stems,
-                                  options=options, check_audio=check_audio, progress=progress,
-                                  melody_engine=melody_engine, lyrics=lyrics,
-                                  melisma=melisma, model=model_dir)
+            result = api.generate(text, progress=progress, **kwargs)
+            progress("writing files", 0.92)  # MusicXML and the audio files take a moment
+            bundle = result.save(out, stems=stems, overwrite=force, inputs=lyric_inputs)
+            progress("done", 1.0)
     else:
-        result = api.generate(text, duration=duration, seed=seed, bpm=bpm, key=key,
-                              meter=meter, instruments=names or None, stems=stems,
-                              options=options, check_audio=check_audio,
-                              melody_engine=melody_engine, lyrics=lyrics, melisma=melisma,
-                              model=model_dir)
-    bundle = result.save(out, stems=stems, overwrite=force, inputs=lyric_inputs)
+        result = api.generate(text, **kwargs)
+        bundle = result.save(out, stems=stems, overwrite=force, inputs=lyric_inputs)
     if not quiet_cmd:
         spec = result.spec
         click.echo(f"{spec.style.replace('_', ' ')}, {spec.bpm:g} bpm, {result.score.key.name}, "
@@ -348,6 +366,7 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
 @click.option("--key", help="Key, e.g. 'D minor' (overrides the prompt).")
 @click.option("--meter", help="Meter, e.g. 6/8 (overrides the prompt).")
 @click.option("--json", "as_json", is_flag=True, help="Print the spec as JSON.")
+@_verbose_option
 def explain(prompt: tuple[str, ...], duration: float | None, bpm: float | None, key: str | None,
             meter: str | None, as_json: bool) -> None:
     """Show how a request is understood: every attribute and the words that set it."""
@@ -361,6 +380,64 @@ def explain(prompt: tuple[str, ...], duration: float | None, bpm: float | None, 
         click.echo(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(_explain(spec))
+
+
+def _words_line(words: list[str], width: int = 96) -> str:
+    text = ", ".join(words)
+    return text if len(text) <= width else text[: width - 3].rsplit(", ", 1)[0] + ", ..."
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_verbose_option
+def styles(as_json: bool) -> None:
+    """List the styles (one data file each) and the words that ask for them (en/es/pt)."""
+    from .. import api
+
+    data = api.styles()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for st in data:
+        click.echo(f"{st['id']:<14} {st['description']}")
+        click.echo(f"{'':<14} {st['tempo'][0]:g}-{st['tempo'][1]:g} bpm (usually "
+                   f"{st['default_bpm']:g}), {', '.join(st['meters'])}; words: "
+                   f"{_words_line(st['words'], 60)}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_verbose_option
+def instruments(as_json: bool) -> None:
+    """List the instruments a request can name, their sound and the words for them."""
+    from .. import api
+
+    data = api.instruments()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for inst in data:
+        click.echo(f"{inst['name']:<20} {inst['sound']:<26} {inst['role'] or '':<10} "
+                   f"{_words_line(inst['words'], 60)}")
+
+
+@cli.command()
+@_quiet_option
+def warm(quiet_cmd: bool) -> None:
+    """Compile the audio analysis code once (15-40 s) so arrange and transcribe start at once.
+
+    `make install` runs this; the compiled code is kept in NUMBA_CACHE_DIR (by default
+    ~/.cache/tunecraft/numba)."""
+    from .. import api
+
+    with _Spinner(quiet_cmd, "compiling the audio analysis (once)"):
+        seconds = api.warm()
+    if not quiet_cmd:
+        click.echo(f"ready ({seconds:.1f} s); cache: {os.environ.get('NUMBA_CACHE_DIR')}")
 
 
 DEMO_PROMPT = "An 80s driving pop song with heavy drums and synth pads in the background"
@@ -464,13 +541,14 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
 @cli.command()
 @click.argument("melody", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("prompt", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it. Default: "
+                   "out/<melody name>-arranged-<seed>.wav")
 @click.option("--duration", type=float, help="Length in seconds (default: intro, the tune, an "
                                              "ending).")
 @_seed_option
 @_audio_options
-def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float | None,
+def arrange(melody: Path, prompt: tuple[str, ...], output: Path | None, duration: float | None,
             seed: int | None, stems: bool, backend: str, soundfont: Path | None, force: bool,
             quiet_cmd: bool) -> None:
     """Arrange a hummed, whistled or MIDI melody in a style: the tune stays in the lead.
@@ -484,9 +562,10 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float
 
     from .. import api
 
-    api.check_bundle(output, overwrite=force, inputs=[melody])
     if seed is None:
         seed = secrets.randbelow(2**31)
+    output = output or Path("out") / f"{melody.stem}-arranged-{seed}.wav"
+    api.check_bundle(output, overwrite=force, inputs=[melody])
     with _Spinner(quiet_cmd, "listening and arranging"):
         result = api.arrange(melody, " ".join(prompt), seed=seed, duration=duration,
                              options=_render_options(backend, soundfont), stems=stems)
@@ -500,14 +579,15 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path, duration: float
 
 @cli.command(name="continue")
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it. Default: "
+                   "out/<source name>-continued-<seed>.wav")
 @click.option("--duration", type=float, required=True, help="Seconds of new music.")
 @click.option("--prompt", help="What should change, e.g. 'faster, with strings'.")
 @click.option("--only-new", is_flag=True, help="Write the continuation alone.")
 @_seed_option
 @_audio_options
-def continue_cmd(source: Path, output: Path, duration: float, prompt: str | None,
+def continue_cmd(source: Path, output: Path | None, duration: float, prompt: str | None,
                  only_new: bool, seed: int | None, stems: bool, backend: str,
                  soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Continue a MIDI, MusicXML or audio file: same tempo, meter, key and instruments."""
@@ -515,9 +595,10 @@ def continue_cmd(source: Path, output: Path, duration: float, prompt: str | None
 
     from .. import api
 
-    api.check_bundle(output, overwrite=force, inputs=[source])
     if seed is None:
         seed = secrets.randbelow(2**31)
+    output = output or Path("out") / f"{source.stem}-continued-{seed}.wav"
+    api.check_bundle(output, overwrite=force, inputs=[source])
     with _Spinner(quiet_cmd, "continuing"):
         result = api.continue_music(source, duration=duration, prompt=prompt, seed=seed,
                                     only_new=only_new, options=_render_options(backend, soundfont),
@@ -560,6 +641,15 @@ class _Bar:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class _Spinner:
@@ -607,33 +697,39 @@ class _Spinner:
 
 @cli.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="MIDI file to write (.mid); a .json report is written beside it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="MIDI file to write (.mid); a .json report is written beside it. Default: "
+                   "out/<source name>.mid")
+@click.option("--force", is_flag=True, help="Replace files already at OUTPUT (never the input).")
+@_quiet_option
+@_verbose_option
 @click.option("--onset-threshold", type=float, help="Basic Pitch onset threshold (0-1).")
 @click.option("--frame-threshold", type=float, help="Basic Pitch frame threshold (0-1).")
 @click.option("--min-note-ms", type=float, help="Shortest note kept, in milliseconds.")
 @click.option("--pitch-bends", is_flag=True, help="Keep pitch bends (in the JSON report).")
 @click.option("--no-quantize", is_flag=True, help="Keep the played timing (no grid).")
-def transcribe(source: Path, output: Path, onset_threshold: float | None,
-               frame_threshold: float | None, min_note_ms: float | None, pitch_bends: bool,
-               no_quantize: bool) -> None:
+def transcribe(source: Path, output: Path | None, force: bool, quiet_cmd: bool,
+               onset_threshold: float | None, frame_threshold: float | None,
+               min_note_ms: float | None, pitch_bends: bool, no_quantize: bool) -> None:
     """Transcribe audio (WAV, MP3, FLAC, OGG) to MIDI with Basic Pitch."""
     from dataclasses import replace
 
     from .. import api
-    from ..errors import OutputFileError
     from ..transcribe import TranscribeOptions
     from ..transcribe import transcribe as _transcribe
 
-    if output.suffix.lower() not in (".mid", ".midi"):
-        raise OutputFileError(output, "transcriptions are written as MIDI: use a .mid name")
+    output = output or Path("out") / f"{source.stem}.mid"
+    api.check_transcription_target(output, overwrite=force, inputs=[source])
     opts = TranscribeOptions()
     given = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
              "min_note_ms": min_note_ms}
     opts = replace(opts, **{k: v for k, v in given.items() if v is not None},
                    pitch_bends=pitch_bends, quantize=not no_quantize)
-    result = _transcribe(source, options=opts)
-    paths = api.save_transcription(result, output, source=source)
+    with _Spinner(quiet_cmd, "listening (Basic Pitch)"):
+        result = _transcribe(source, options=opts)
+    paths = api.save_transcription(result, output, source=source, overwrite=force)
+    if quiet_cmd:
+        return
     click.echo(f"{result.notes_kept} notes at {result.bpm:g} bpm "
                f"({result.seconds:.1f} s of audio)")
     for p in paths:
@@ -647,7 +743,8 @@ def transcribe(source: Path, output: Path, onset_threshold: float | None,
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="Local process pool, or Ray (cluster from RAY_ADDRESS).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel workers (default: cores).")
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No progress bar.")
+@_quiet_option
+@_verbose_option
 def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | None,
            quiet_cmd: bool) -> None:
     """Build a corpus from folders of MIDI, MusicXML, ABC and audio, or corpus:NAME.
@@ -689,22 +786,32 @@ def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | N
               "(cluster from RAY_ADDRESS).")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Parallel data-preparation workers (default: cores).")
-@click.option("-q", "--quiet", "quiet_cmd", is_flag=True, help="No per-epoch lines.")
+@_quiet_option
+@_verbose_option
 def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
           seq_len: int | None, lr: float | None, device: str, seed: int, resume: bool,
           engine: str, workers: int | None, quiet_cmd: bool) -> None:
     """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
+    import time
+
     from ..models import train as _train
 
     bar = _Bar(quiet_cmd)
+    started = time.monotonic()
+    finished: list[float] = []  # seconds of each finished epoch
 
     def batches(epoch: int, done: int, total: int) -> None:
-        bar.update(f"epoch {epoch}", done, total)
+        bar.update(f"epoch {epoch}/{epochs}", done, total)
 
     def progress(info: Any) -> None:
         bar.close()
-        if not quiet_cmd:
-            click.echo(str(info), err=True)
+        finished.append(time.monotonic() - started - sum(finished))
+        if quiet_cmd:
+            return
+        left = epochs - getattr(info, "epoch", len(finished))
+        eta = f"; about {_duration(left * sum(finished) / len(finished))} to go" if left > 0 \
+            else ""
+        click.echo(f"{info} (of {epochs}{eta})", err=True)
 
     kwargs: dict[str, Any] = {"model": kind, "epochs": epochs, "batch_size": batch_size,
                               "device": device, "out_dir": output, "seed": seed,
@@ -724,8 +831,9 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
 
 @cli.command()
 @click.argument("model_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Audio file to write; .mid, .musicxml and .json beside it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Audio file to write; .mid, .musicxml and .json beside it. Default: "
+                   "out/sample-<seed>.wav")
 @click.option("--prompt-midi", type=click.Path(dir_okay=False, path_type=Path),
               help="A MIDI (or MusicXML) file to continue.")
 @click.option("--bars", type=click.IntRange(min=1, max=512), default=8, show_default=True)
@@ -735,7 +843,7 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
               show_default=True)
 @_seed_option
 @_audio_options
-def sample(model_dir: Path | None, output: Path, prompt_midi: Path | None, bars: int,
+def sample(model_dir: Path | None, output: Path | None, prompt_midi: Path | None, bars: int,
            temperature: float, top_p: float, seed: int | None, stems: bool, backend: str,
            soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Sample music from a trained model (default: the model shipped with tunecraft)."""
@@ -744,11 +852,12 @@ def sample(model_dir: Path | None, output: Path, prompt_midi: Path | None, bars:
     from .. import api
     from ..models import sample as _sample
 
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    output = output or Path("out") / f"sample-{seed}.wav"
     inputs = [prompt_midi] if prompt_midi is not None else []
     api.check_bundle(output, overwrite=force, inputs=inputs)
     prompt = api.load(prompt_midi) if prompt_midi is not None else None
-    if seed is None:
-        seed = secrets.randbelow(2**31)
     with _Spinner(quiet_cmd, "sampling and rendering"):
         score = _sample(model_dir, prompt=prompt, bars=bars, temperature=temperature,
                         top_p=top_p, seed=seed)
@@ -771,6 +880,7 @@ def sample(model_dir: Path | None, output: Path, prompt_midi: Path | None, bars:
               help="A corpus folder to compare the files with.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--plot", is_flag=True, help="Write FILE.png piano rolls beside the files.")
+@_verbose_option
 def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
              plot: bool) -> None:
     """Measure music: pitch-class entropy, scale and groove consistency, empty beats,

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..gm import program_family, program_name
 from ..styles import Style
+from ..understand.spec import small_group
 from .plan import PartSpec, Plan, score_role
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     has_lead = False
     requests = list(spec.instruments)
     explicit_pitched = [r for r in requests if r.source == "explicit" and not r.is_drum]
-    if len(explicit_pitched) >= 2:
+    small = small_group(requests)  # the same question parse asked: explain = the score
+    if small:
         # "piano and cello": a duo, not a band. The style's drums may stay; no other pitched
         # instrument is added, and a keyboard or guitar takes the bass line (a left hand).
         requests = [r for r in requests if r.source == "explicit" or r.is_drum]
@@ -86,7 +88,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
                                          role="bass", source="inferred"))
     excluded = tuple(spec.excluded)
     requests = _with_harmony(requests, style, excluded,
-                             band=len(explicit_pitched) < 2 and any(
+                             band=not small and any(
                                  r.source != "explicit" for r in spec.instruments))
     for req in requests:
         if req.is_drum and not spec.drums and (

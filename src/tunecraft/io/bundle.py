@@ -70,6 +70,32 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
+def refuse_replacing(name: Path, members: Iterable[Path], *, overwrite: bool,
+                     inputs: Iterable[PathLike]) -> None:
+    """Refuse output files (``members``, named ``name`` in messages) that are one of ``inputs``
+    (always) or that exist already (unless ``overwrite``)."""
+    members = tuple(members)
+    for src in inputs:
+        s = Path(src)
+        if not s.exists():
+            continue
+        for p in members:
+            if p.exists() and (_same_file(p, s) or (p.is_dir() and s.resolve().is_relative_to(
+                    p.resolve()))):
+                raise OutputFileError(name, f"the output would replace its own input {src}; "
+                                            f"choose another output name")
+    for p in members:
+        if not p.is_dir() or p.suffix:
+            check_output(p)
+    existing = [p for p in members if p.exists() or p.is_symlink()]
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing)
+        raise OutputFileError(name, f"{'a bundle is' if len(members) > 2 else 'files are'} "
+                                    f"already there ({names}); use --force to replace "
+                                    f"{'it' if len(members) > 2 else 'them'}, or choose "
+                                    f"another name")
+
+
 def check_bundle(path: PathLike, *, overwrite: bool = False,
                  inputs: Iterable[PathLike] = ()) -> tuple[Path, Path, Path, Path]:
     """Refuse, before any work, a bundle that cannot or must not be written at ``path``.
@@ -78,23 +104,8 @@ def check_bundle(path: PathLike, *, overwrite: bool = False,
     ``overwrite``: the command would destroy what it reads.
     """
     paths = bundle_paths(path)
-    members = (*paths, stems_dir(paths[0]))
-    for src in inputs:
-        s = Path(src)
-        if not s.exists():
-            continue
-        for p in members:
-            if p.exists() and (_same_file(p, s) or (p.is_dir() and s.resolve().is_relative_to(
-                    p.resolve()))):
-                raise OutputFileError(paths[0], f"the bundle would replace its own input "
-                                                f"{src}; choose another output name")
-    for p in paths:
-        check_output(p)
-    existing = [p for p in members if p.exists() or p.is_symlink()]
-    if existing and not overwrite:
-        names = ", ".join(p.name for p in existing)
-        raise OutputFileError(paths[0], f"a bundle is already there ({names}); use --force "
-                                        f"to replace it, or choose another name")
+    refuse_replacing(paths[0], (*paths, stems_dir(paths[0])), overwrite=overwrite,
+                     inputs=inputs)
     return paths
 
 

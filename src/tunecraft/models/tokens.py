@@ -402,10 +402,17 @@ def default_meta(scores: Sequence[Score]) -> dict[str, Any]:
     return {"bpm": float(bpm), "meter": list(meter), "key": list(key), "program": program}
 
 
+_EVERYDAY_METERS = frozenset({(2, 4), (3, 4), (4, 4), (2, 2), (3, 8), (6, 8), (9, 8), (12, 8),
+                              (5, 4), (7, 8)})
+
+
 def defaults_of(meta: Mapping[str, Any]) -> tuple[float, TimeSignature, KeySignature, int]:
     d = meta.get("defaults") or {}
     bpm = float(d.get("bpm", 120.0))
-    num, den = d.get("meter", [4, 4])
+    num, den = (int(x) for x in d.get("meter", [4, 4]))
+    if (num, den) not in _EVERYDAY_METERS and den == 2 and num != 2:
+        # A corpus counted in half notes (chorales in 4/2): the same music in quarters.
+        num, den = num, 4
     tonic, mode = d.get("key", [0, "major"])
     return (bpm, TimeSignature(0.0, int(num), int(den)), KeySignature(0.0, int(tonic), str(mode)),
             int(d.get("program", 0)))

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -217,7 +217,8 @@ def _premaster(placed: np.ndarray, tracks: list[Track], options: RenderOptions,
 
 
 def render_stems(score: Score, options: RenderOptions | None = None, *,
-                 stems: bool = True) -> Rendered:
+                 stems: bool = True,
+                 progress: Callable[[str, float], None] | None = None) -> Rendered:
     """Render ``score`` to stems, their premaster sum and the mastered mix.
 
     Each stem (its track with its own reverb) is computed when it is first asked for; the
@@ -227,6 +228,8 @@ def render_stems(score: Score, options: RenderOptions | None = None, *,
 
     Raises :class:`RenderError` when the score has no notes, no synthesizer is usable, or the
     SoundFont is missing or unreadable; :class:`ParameterError` for a bad argument.
+    ``progress(stage, fraction)`` hears "synthesizing" and then "mastering" (0 to 1 within
+    the render).
     """
     if not isinstance(score, Score):
         raise ParameterError(f"render needs a Score, got {type(score).__name__}")
@@ -240,6 +243,8 @@ def render_stems(score: Score, options: RenderOptions | None = None, *,
     frames = frames_for(score.duration_seconds + options.tail_seconds, sr)
     fade = min(frames, round(FADE_S * sr), round(options.tail_seconds * sr))
     began = time.perf_counter()
+    if progress is not None:
+        progress("synthesizing", 0.0)
     tracks = list(score.tracks)
     placed = None
     with get_backend(options.backend, soundfont=options.soundfont, sample_rate=sr) as backend:
@@ -253,6 +258,8 @@ def render_stems(score: Score, options: RenderOptions | None = None, *,
     synth_s = time.perf_counter() - began
     pre = Audio(premaster, sr)
     del premaster
+    if progress is not None and options.master:
+        progress("mastering", 0.7)
     mix = master(pre, target_lufs=options.target_lufs,
                  ceiling_dbtp=options.ceiling_dbtp) if options.master else pre
     stem_map: Mapping[str, Audio] = {}

@@ -37,6 +37,7 @@ from .spec import (
     Evidence,
     InstrumentRequest,
     MusicSpec,
+    small_group,
 )
 
 log = logging.getLogger(__name__)
@@ -724,7 +725,8 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     requests = _explicit_instruments(live, lex, instruments)
     requests = [r for r in requests if not _is_excluded(r, excluded)]
     inferred: list[InstrumentRequest] = []
-    if not alone:
+    small = small_group(requests)  # "piano and cello": a duo, nothing pitched is added
+    if not alone and not small:
         for f in contexts:
             for name in f.hit.data.get("instruments", ()):
                 entry = lex.instruments[name]
@@ -751,12 +753,18 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         drums = bool(sdef["drums"])
         ev["drums"] = Evidence(drums, (), style_src,
                                f"{style} {'has' if drums else 'has no'} drums by default")
+    # An implied drum or percussion part plays only with drums (what the ensemble does).
+    inferred = [r for r in inferred if not (r.is_drum and not drums)]
     if not alone:
         have = [*requests, *inferred]
         for role, name in sdef["ensemble"].items():
             entry = lex.instruments[name]
             req = InstrumentRequest(name, entry["program"], entry["drum"], role, (), "inferred")
             if role == "drums" and not drums:
+                continue
+            if small and role != "drums":
+                continue
+            if entry["drum"] and not drums:
                 continue
             if any(r.role == role for r in have) or any(r.name == name for r in have):
                 continue

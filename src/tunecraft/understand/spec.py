@@ -7,7 +7,7 @@ clamp. ``to_dict``/``from_dict`` give a JSON-ready round trip.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -246,6 +246,23 @@ class MusicSpec:
             if isinstance(exc, ParameterError):
                 raise
             raise ParameterError(f"spec data is incomplete or malformed ({exc!r})") from None
+
+
+#: Roles that accompany: a named instrument in one of them makes a small group complete.
+ACCOMPANYING_ROLES = frozenset({"chords", "harmony", "bass", "strings", "pad", "arp"})
+
+
+def small_group(instruments: Iterable[InstrumentRequest]) -> bool:
+    """Whether the named instruments are the whole band: two or more pitched instruments, one
+    of which accompanies ("piano and cello", "violin and guitar"). Then nothing pitched is added
+    (the style's drums may still play). "Choir and timpani" in an orchestral style is not: it
+    names soloists, and the style's orchestra plays around them.
+
+    ``understand.parse`` (what explain shows) and ``compose.ensemble`` (what plays) both ask
+    this, so what explain says is what the score has.
+    """
+    named = [r for r in instruments if r.source == "explicit" and not r.is_drum]
+    return len(named) >= 2 and any(r.role in ACCOMPANYING_ROLES for r in named)
 
 
 def _jsonable(value: Any) -> Any:
