@@ -90,10 +90,12 @@ def refuse_replacing(name: Path, members: Iterable[Path], *, overwrite: bool,
     existing = [p for p in members if p.exists() or p.is_symlink()]
     if existing and not overwrite:
         names = ", ".join(p.name for p in existing)
-        raise OutputFileError(name, f"{'a bundle is' if len(members) > 2 else 'files are'} "
-                                    f"already there ({names}); use --force to replace "
-                                    f"{'it' if len(members) > 2 else 'them'}, or choose "
-                                    f"another name")
+        what = ("a bundle is already there" if len(members) > 2 else
+                "the file is already there" if len(members) == 1 else
+                "files are already there")
+        it = "them" if len(members) == 2 else "it"
+        raise OutputFileError(name, f"{what} ({names}); use --force to replace {it}, or "
+                                    f"choose another name")
 
 
 def check_bundle(path: PathLike, *, overwrite: bool = False,
