@@ -4,19 +4,22 @@ Writing builds the measures, voices and ties itself (rather than asking music21'
 ``makeNotation`` to guess them from a flat stream), so that:
 
 * every track becomes one part, named after the track, with its General MIDI instrument;
-  drum tracks become a percussion part (plain notes on a percussion clef, MIDI channel 10),
-  which reads back as the same MIDI keys;
+  drum tracks become a percussion part (unpitched notes, one staff position and notehead per
+  drum, MIDI channel 10), which reads back as the same MIDI keys;
 * notes of one track that start and end together form a chord; notes that overlap with
   different lengths go to separate voices, so every duration is kept;
 * notes crossing bar lines are split and tied; tempo changes become metronome marks, section
   names rehearsal marks, lyrics note lyrics; meter and key changes appear where they happen.
 
-**Notation is quantised, the score is not.** MusicXML can only spell durations made of
-binary and tuplet values, so note starts and ends are rounded for notation to a grid: by
-default the nearer of a sixteenth-note grid (1/4 beat) and an eighth-triplet grid (1/3 beat),
-music21's ``quarterLengthDivisors=(4, 3)``. Humanised timing (a few 1/960-beat ticks off the
-beat) is therefore written on the beat. A note that would shrink to nothing keeps one grid step.
-MIDI export is unaffected and stays exact; pass ``grid_divisors=(8, 6)`` for finer notation.
+**Notation is quantised, the score is not.** Each track is written on one grid: sixteenths,
+or eighth-note triplets where its notes clearly sit on triplets (:func:`notation_grid`).
+Humanised timing (a few 1/960-beat ticks off the beat) is written on the beat, and every
+duration is cut into values a musician reads (whole to sixteenth with at most one dot, simple
+triplets; :func:`notatable_pieces`). Clefs follow the instrument (bass for basses and cellos,
+alto for the viola, an octave treble for guitars), pianos, organs and the harp get a grand
+staff, drums a percussion staff in drum notation (:data:`DRUM_NOTATION`), chords become chord
+symbols, tempo marks are whole numbers (the exact tempo stays in ``<sound tempo>``) and a
+tempo ramp is one "accel."/"rit." and the tempo reached. MIDI export is unaffected and exact.
 
 music21 is imported inside the functions, so importing this module is cheap.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
+import math
 import os
 import re
 import threading
@@ -56,7 +60,6 @@ log = logging.getLogger(__name__)
 
 MUSICXML_READ_EXTS: tuple[str, ...] = (".musicxml", ".xml", ".mxl")
 MUSICXML_WRITE_EXTS: tuple[str, ...] = (".musicxml", ".xml", ".mxl")
-DEFAULT_GRID_DIVISORS: tuple[int, ...] = (4, 3)
 
 _DRUM_CHANNEL = 9  # 0-based MIDI channel 10
 _MUSIC21_DEFAULT_TITLES = frozenset({"Music21 Fragment", "Music21"})
@@ -70,12 +73,6 @@ _export_lock = threading.Lock()  # music21's title/author defaults are module gl
 def _frac(beats: float) -> Fraction:
     """A time in beats as an exact fraction on the score grid."""
     return Fraction(round(beats * TICKS_PER_BEAT), TICKS_PER_BEAT)
-
-
-def _quantize(beats: Fraction, divisors: Sequence[int]) -> tuple[Fraction, int]:
-    """The nearest grid point over all ``divisors`` (ties go to the first); and its divisor."""
-    candidates = [(Fraction(round(beats * d), d), d) for d in divisors]
-    return min(candidates, key=lambda qd: abs(qd[0] - beats))  # min keeps the first of ties
 
 
 def _ql(x: Fraction) -> float | Fraction:
@@ -94,20 +91,190 @@ class _Event:
         self.lyric, self.velocity = lyric, velocity
 
 
-def _track_voices(track: Track, divisors: Sequence[int]) -> list[list[_Event]]:
-    """Quantise a track's notes, group equal spans into chords, and split overlaps into voices."""
-    groups: dict[tuple[Fraction, Fraction], list[Note]] = {}
+# -- how each track is notated ------------------------------------------------------------------
+
+#: General MIDI drum keys on a five-line percussion staff: (display step, octave, notehead).
+#: The usual positions (kick F4, snare C5, hi-hat G5 x, ride F5 x, crash A5 x, toms from E5
+#: down to D4); each key has its own spot and head, so the score reads back note for note.
+DRUM_NOTATION: dict[int, tuple[str, int, str]] = {
+    35: ("E", 4, "normal"), 36: ("F", 4, "normal"), 37: ("C", 5, "x"),
+    38: ("C", 5, "normal"), 39: ("B", 4, "slash"), 40: ("C", 5, "diamond"),
+    41: ("D", 4, "normal"), 42: ("G", 5, "x"), 43: ("G", 4, "normal"), 44: ("D", 4, "x"),
+    45: ("A", 4, "normal"), 46: ("G", 5, "circle-x"), 47: ("B", 4, "normal"),
+    48: ("D", 5, "normal"), 49: ("A", 5, "x"), 50: ("E", 5, "normal"), 51: ("F", 5, "x"),
+    52: ("C", 6, "x"), 53: ("F", 5, "diamond"), 54: ("B", 4, "x"), 55: ("A", 5, "circle-x"),
+    56: ("E", 5, "triangle"), 57: ("B", 5, "x"), 59: ("E", 5, "x"),
+}
+_DRUM_KEY = {v: k for k, v in DRUM_NOTATION.items()}
+# Keys without a usual spot (Latin percussion, effects) sit on and around the staff, G3 to F5,
+# each position with its own notehead, none of them used above: a key per (spot, head).
+_OTHER_SPOTS = tuple((step, octave) for octave in (3, 4, 5) for step in "CDEFGAB")[4:18]
+_OTHER_HEADS = ("square", "inverted triangle", "cross", "circle dot", "slashed",
+                "back slashed", "left triangle", "rectangle", "arrow up", "arrow down")
+
+
+def drum_display(key: int) -> tuple[str, int, str]:
+    """Where a General MIDI drum key sits on the percussion staff, and its notehead."""
+    if key in DRUM_NOTATION:
+        return DRUM_NOTATION[key]
+    step, octave = _OTHER_SPOTS[key % len(_OTHER_SPOTS)]
+    return step, octave, _OTHER_HEADS[key // len(_OTHER_SPOTS)]
+
+
+def drum_key(step: str, octave: int, head: str) -> int | None:
+    """The drum key of a display position and notehead written by :func:`drum_display`."""
+    key = _DRUM_KEY.get((step, octave, head))
+    if key is not None:
+        return key
+    if head in _OTHER_HEADS and (step, octave) in _OTHER_SPOTS:
+        k = _OTHER_HEADS.index(head) * len(_OTHER_SPOTS) + _OTHER_SPOTS.index((step, octave))
+        return k if 0 <= k <= 127 and k not in DRUM_NOTATION else None
+    return None
+
+
+#: Instruments written on a grand staff (two staves, a brace): pianos, organs, harp.
+GRAND_STAFF_PROGRAMS = frozenset({*range(0, 8), *range(16, 24), 46})
+#: Instruments read in bass clef (basses, cello, bassoon, low brass, timpani).
+BASS_CLEF_PROGRAMS = frozenset({*range(32, 40), 42, 43, 47, 57, 58, 70, 87})
+#: Guitars read an octave above sounding pitch (treble clef with an 8 below).
+OCTAVE_TREBLE_PROGRAMS = frozenset({*range(24, 32), 105})
+ALTO_CLEF_PROGRAMS = frozenset({41})  # viola
+_SPLIT = 60  # a grand staff's hands divide at middle C
+
+
+def clef_for(track: Track) -> str:
+    """The clef an instrument reads: 'percussion', 'bass', 'alto', 'treble8vb' or 'treble'."""
+    if track.is_drum:
+        return "percussion"
+    if track.program in BASS_CLEF_PROGRAMS:
+        return "bass"
+    if track.program in ALTO_CLEF_PROGRAMS:
+        return "alto"
+    if track.program in OCTAVE_TREBLE_PROGRAMS:
+        return "treble8vb"
+    if track.program in GRAND_STAFF_PROGRAMS:
+        return "treble"
+    # Voices and synths follow their register.
+    if track.notes and sum(n.pitch for n in track.notes) / len(track.notes) < 52:
+        return "bass"
+    return "treble"
+
+
+def _m21_clef(name: str) -> Any:
+    from music21 import clef
+
+    return {"percussion": clef.PercussionClef, "bass": clef.BassClef, "alto": clef.AltoClef,
+            "treble8vb": clef.Treble8vbClef}.get(name, clef.TrebleClef)()
+
+
+def notation_grid(track: Track) -> int:
+    """One grid per track: sixteenths (4 a beat), or eighth-note triplets (3) where the notes
+    clearly sit on triplets (a shuffle, 12/8 written in 4/4). Humanised timing snaps to it, so
+    a hi-hat a few ticks late is written on the beat, never as a sixteenth-note triplet."""
+    if not track.notes:
+        return 4
+    err = {d: 0.0 for d in (4, 3)}
     for n in track.notes:
-        start, d = _quantize(_frac(n.start), divisors)
-        end, _ = _quantize(_frac(n.end), divisors)
+        for t in (n.start, n.end):
+            for d in err:
+                err[d] += abs(t * d - round(t * d)) / d
+    return 3 if err[3] < 0.5 * err[4] else 4
+
+
+# Note values a musician reads (quarter lengths): whole to sixteenth, single dots only; and
+# the eighth- and quarter-note triplets of a triplet grid.
+_PLAIN = tuple(Fraction(x) for x in ("4", "3", "2", "3/2", "1", "3/4", "1/2", "1/4"))
+_TRIPLET = (Fraction(2, 3), Fraction(1, 3))
+
+
+def _base(value: Fraction) -> Fraction:
+    """The value without its dot: where a note of this value may start."""
+    b = Fraction(1, 4)
+    while b * 2 <= value:
+        b *= 2
+    return b
+
+
+def notatable_pieces(start: Fraction, end: Fraction, *, compound: bool = False
+                     ) -> list[tuple[Fraction, Fraction]]:
+    """Split [start, end) (beats from the bar line) into readable values, tied in order.
+
+    Each piece is a plain or single-dotted value that starts where such a value can (a half
+    note on a half-note line, a dotted quarter on a beat, and in compound meters on the
+    dotted-quarter beats), or an eighth/quarter triplet inside one beat. Nothing longer than
+    one dot, no tuplet inside a tuplet.
+    """
+    out: list[tuple[Fraction, Fraction]] = []
+    a = start
+    while a < end:
+        pick = None
+        for v in _PLAIN:
+            if a + v > end:
+                continue
+            base = _base(v)
+            if compound and v in (Fraction(3), Fraction(3, 2)):
+                ok = a % Fraction(3, 2) == 0  # the dotted-quarter beats of 6/8, 9/8, 12/8
+            elif v != base:  # dotted: on the next level's line, or as the segment's last piece
+                ok = a % (2 * base) == 0 or (a % base == 0 and a + v == end)
+            else:
+                ok = a % base == 0
+            if ok:
+                pick = v
+                break
+        if pick is None:
+            beat_end = Fraction(math.floor(a) + 1)
+            for v in _TRIPLET:
+                if a + v <= min(end, beat_end) and (a * 3).denominator == 1:
+                    pick = v
+                    break
+        if pick is None:  # off every grid (a foreign grid): the smallest step that fits
+            pick = min(end - a, Fraction(1, 12)) if (a * 3).denominator == 1 else \
+                min(end - a, Fraction(1, 4) - a % Fraction(1, 4))
+        out.append((a, a + pick))
+        a += pick
+    return out
+
+
+def tempo_ramps(tempos: Sequence[TempoChange]) -> list[tuple[int, int]]:
+    """Runs of three or more changes at most two beats apart, all rising or all falling (a
+    story's ramp): (first index, last index) of each. They are notated as one "accel." or
+    "rit." and the tempo reached, not as a metronome mark per beat."""
+    runs: list[tuple[int, int]] = []
+    i = 1
+    while i < len(tempos) - 1:
+        j = i
+        direction = 0
+        while j + 1 < len(tempos) and tempos[j + 1].beat - tempos[j].beat <= 2.0 + 1e-9:
+            step = tempos[j + 1].bpm - tempos[j].bpm
+            d = (step > 0) - (step < 0)
+            if d == 0 or (direction and d != direction):
+                break
+            direction = d
+            j += 1
+        if j - i + 1 >= 3:
+            runs.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    return runs
+
+
+def _track_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
+    """Quantise notes to the track's grid, group equal spans into chords, split overlaps into
+    voices."""
+    step = Fraction(1, grid)
+    groups: dict[tuple[Fraction, Fraction], list[Note]] = {}
+    for n in notes:
+        start = Fraction(round(_frac(n.start) * grid), grid)
+        end = Fraction(round(_frac(n.end) * grid), grid)
         if end <= start:
-            end = start + Fraction(1, d)
+            end = start + step
         groups.setdefault((start, end), []).append(n)
     events: list[_Event] = []
-    for (start, end), notes in groups.items():
-        pitches = sorted({n.pitch for n in notes})
-        lyric = next((n.lyric for n in sorted(notes, key=lambda n: n.pitch) if n.lyric), None)
-        events.append(_Event(start, end, pitches, lyric, max(n.velocity for n in notes)))
+    for (start, end), group in groups.items():
+        pitches = sorted({n.pitch for n in group})
+        lyric = next((n.lyric for n in sorted(group, key=lambda n: n.pitch) if n.lyric), None)
+        events.append(_Event(start, end, pitches, lyric, max(n.velocity for n in group)))
     # Interval partitioning: first fit over events sorted by start is optimal.
     events.sort(key=lambda e: (e.start, -(e.end - e.start), e.pitches[0]))
     voices: list[list[_Event]] = []
@@ -119,6 +286,33 @@ def _track_voices(track: Track, divisors: Sequence[int]) -> list[list[_Event]]:
         else:
             voices.append([ev])
     return voices
+
+
+def _drum_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
+    """Drums as a drummer reads them: hands (cymbals, snare, toms) in one voice, feet (kick,
+    pedal hi-hat) in another; each hit lasts until the voice's next hit, at most a beat."""
+    feet = {35, 36, 44}
+    out = []
+    for part in ([n for n in notes if n.pitch not in feet], [n for n in notes if n.pitch in feet]):
+        if not part:
+            continue
+        starts = sorted({Fraction(round(_frac(n.start) * grid), grid) for n in part})
+        nxt = dict(zip(starts, [*starts[1:], None], strict=True))
+        step = Fraction(1, grid)
+        events: dict[Fraction, _Event] = {}
+        for n in part:
+            s = Fraction(round(_frac(n.start) * grid), grid)
+            following = nxt[s]
+            e = min(s + 1, following if following is not None else s + 1)
+            e = max(e, s + step)
+            ev = events.get(s)
+            if ev is None:
+                events[s] = _Event(s, e, [n.pitch], None, n.velocity)
+            elif n.pitch not in ev.pitches:
+                ev.pitches.append(n.pitch)
+                ev.velocity = max(ev.velocity, n.velocity)
+        out.append([events[s] for s in starts])
+    return out
 
 
 def _m21_key(k: KeySignature) -> music21.key.Key:
@@ -134,7 +328,7 @@ def _instrument(track: Track) -> music21.instrument.Instrument:
     if track.is_drum:
         inst: Any = instrument.UnpitchedPercussion()
         inst.midiChannel = _DRUM_CHANNEL
-        inst.midiProgram = 0  # so that <midi-instrument> (and channel 10) is written and read
+        inst.midiProgram = track.program  # the kit, so that <midi-instrument> is written
         inst.instrumentName = "Drum Kit"
     else:
         try:
@@ -149,42 +343,45 @@ def _instrument(track: Track) -> music21.instrument.Instrument:
     return inst
 
 
-def _clef(track: Track) -> music21.clef.Clef:
-    from music21 import clef
+def _chord_figure(symbol: str) -> str:
+    """A chord symbol as music21 spells it: flats as '-' on the root and the bass."""
+    def note_name(text: str) -> str:
+        return text[0] + "-" + text[2:] if len(text) > 1 and text[1] == "b" else text
 
-    if track.is_drum:
-        return clef.PercussionClef()
-    if not track.notes:
-        return clef.TrebleClef()
-    mean = sum(n.pitch for n in track.notes) / len(track.notes)
-    return clef.BassClef() if mean < 55 else clef.TrebleClef()
+    head, _, bass = symbol.partition("/")
+    return note_name(head) + ("/" + note_name(bass) if bass else "")
 
 
-def score_to_music21(score: Score, *,
-                     grid_divisors: Sequence[int] = DEFAULT_GRID_DIVISORS) -> music21.stream.Score:
+def _staves(track: Track) -> list[tuple[tuple[Note, ...], str]]:
+    """The staves of a track: (notes, clef). Pianos, organs and the harp get a grand staff,
+    split at middle C."""
+    if not track.is_drum and track.program in GRAND_STAFF_PROGRAMS and track.notes and \
+            any(n.pitch < _SPLIT for n in track.notes) and any(n.pitch >= _SPLIT
+                                                             for n in track.notes):
+        return [(tuple(n for n in track.notes if n.pitch >= _SPLIT), "treble"),
+                (tuple(n for n in track.notes if n.pitch < _SPLIT), "bass")]
+    return [(track.notes, clef_for(track))]
+
+
+def score_to_music21(score: Score) -> music21.stream.Score:
     """Convert a Score to a music21 Score with measures, voices, ties and notation made.
 
-    One part per track, named after the track, with the track's General MIDI instrument
-    (drums: a percussion part). The first part carries the tempo marks and rehearsal marks
-    (section names); every part carries the meter and key changes. Note times are quantised
-    for notation to the nearest point of a grid of 1/d beat for each d in ``grid_divisors``
-    (see the module docstring); the Score itself is not changed.
+    One part per track, named after the track, with the track's General MIDI instrument and
+    clef; pianos, organs and the harp on a grand staff; drums on a percussion staff in drum
+    notation. The first part carries the tempo marks (whole numbers; a ramp is one "accel." or
+    "rit." and the tempo reached) and rehearsal marks (section names); the first pitched part
+    the chord symbols; every part the meter and key changes. Note times are written on one
+    grid per track (see :func:`notation_grid`); the Score itself is not changed.
     """
-    from music21 import (
-        expressions,
-        metadata,
-        meter,
-        stream,
-        tempo,
-    )
+    from music21 import expressions, harmony, layout, metadata, stream, tempo
 
-    divisors = tuple(int(d) for d in grid_divisors)
-    if not divisors or any(d < 1 or d > TICKS_PER_BEAT for d in divisors):
-        raise ScoreError(f"notation grid divisors {grid_divisors!r} must be 1-{TICKS_PER_BEAT}")
-
-    voices_by_track = [_track_voices(t, divisors) for t in score.tracks]
-    content_end = max((e.end for vs in voices_by_track for v in vs for e in v),
-                      default=Fraction(0))
+    staves_by_track = [_staves(t) for t in score.tracks]
+    grids = [notation_grid(t) for t in score.tracks]
+    voices_by_staff = [[(_drum_voices(notes, g) if t.is_drum else _track_voices(notes, g))
+                        for notes, _ in staves]
+                       for t, staves, g in zip(score.tracks, staves_by_track, grids, strict=True)]
+    content_end = max((e.end for staves in voices_by_staff for vs in staves for v in vs
+                       for e in v), default=Fraction(0))
     end = max(_frac(score.length or 0.0), content_end)
     end = _frac(score.next_bar_line(float(end)))
     if end <= 0:
@@ -204,128 +401,224 @@ def score_to_music21(score: Score, *,
 
     # Score-wide marks by bar (changes at or after the end have nothing to mark).
     keys = [(bar_of(_frac(k.beat)), k) for k in score.key_signatures if _frac(k.beat) < end]
-    tempos = [(bar_of(_frac(t.beat)), t) for t in score.tempos if _frac(t.beat) < end]
     sections = [(bar_of(_frac(s.start)), s) for s in score.sections if _frac(s.start) < end]
+    tempo_marks: list[tuple[Fraction, Any]] = []
+    ramps = tempo_ramps(score.tempos)
+    inside = {k for i, j in ramps for k in range(i, j)}
+    starts_ramp = {i: j for i, j in ramps}
+    for k, t in enumerate(score.tempos):
+        at = _frac(t.beat)
+        if at >= end:
+            continue
+        if k in starts_ramp:
+            target = score.tempos[starts_ramp[k]].bpm
+            word = "accel." if target > score.tempos[k - 1].bpm else "rit."
+            tempo_marks.append((at, expressions.TextExpression(word)))
+        exact = round(t.bpm, 3)
+        if k in inside:  # heard, not shown: the ramp's steps
+            mm = tempo.MetronomeMark(number=None, referent=1.0)
+            mm.numberImplicit = True
+            mm.numberSounding = exact
+            tempo_marks.append((at, mm))
+            continue
+        tempo_marks.append((at, tempo.MetronomeMark(number=round(t.bpm), referent=1.0)))
+        if exact != round(t.bpm):  # the exact tempo for playback and reading back
+            mm = tempo.MetronomeMark(number=None, referent=1.0)
+            mm.numberImplicit = True
+            mm.numberSounding = exact
+            tempo_marks.append((at, mm))
+    chord_marks: list[tuple[Fraction, Any]] = []
+    for c in score.chords:
+        if _frac(c.start) >= end:
+            continue
+        try:
+            cs = harmony.ChordSymbol(_chord_figure(c.spelled(score.key_at(c.start))))
+        except Exception:  # a symbol music21 cannot spell: the MIDI still has it
+            log.debug("no chord symbol for %s", c)
+            continue
+        cs.writeAsChord = False
+        chord_marks.append((Fraction(round(_frac(c.start) * 4), 4), cs))
     key_cuts: dict[int, list[Fraction]] = {}
     for b, k in keys:
         if _frac(k.beat) > bar_starts[b]:
             key_cuts.setdefault(b, []).append(_frac(k.beat))
+    chord_track = next((i for i, t in enumerate(score.tracks) if not t.is_drum), None)
 
     m21 = stream.Score()
     m21.metadata = metadata.Metadata()
     m21.metadata.title = score.title or ""
 
-    for ti, (track, voices) in enumerate(zip(score.tracks, voices_by_track, strict=True)):
-        flats = False
-        part = stream.Part(id=f"P{ti + 1}")
-        part.partName = track.name
-        inst = _instrument(track)
-        inst.partId = f"P{ti + 1}"
-        part.insert(0, inst)
-
-        # Cut every voice's events at bar lines: segments[bar][voice] = [(start, end, event)].
-        # Key changes inside a bar cut notes too: MusicXML puts a key between notes only.
-        segments: list[dict[int, list[tuple[Fraction, Fraction, _Event]]]] = [
-            {} for _ in range(n_bars)]
-        for vi, events in enumerate(voices):
-            for ev in events:
-                b = bar_of(ev.start)
-                while b < n_bars and bar_starts[b] < ev.end:
-                    s, e = max(ev.start, bar_starts[b]), min(ev.end, bar_ends[b])
-                    for cut in key_cuts.get(b, ()):
-                        if s < cut < e:
-                            segments[b].setdefault(vi, []).append((s, cut, ev))
-                            s = cut
-                    if e > s:
-                        segments[b].setdefault(vi, []).append((s, e, ev))
-                    b += 1
-
-        key_iter = iter(keys)
-        next_key = next(key_iter, None)
-        for b in range(n_bars):
-            m0, m1 = bar_starts[b], bar_ends[b]
-            m = stream.Measure(number=b + 1)
-            if b == 0:
-                m.insert(0, _clef(track))
-            if b in meter_at_bar:
-                ts = meter_at_bar[b]
-                m.insert(0, meter.TimeSignature(f"{ts.numerator}/{ts.denominator}"))
-            marks: list[tuple[Fraction, Any]] = []
-            while next_key is not None and next_key[0] == b:
-                k = next_key[1]
-                mk = _m21_key(k)
-                flats = mk.sharps < 0
-                if not track.is_drum:
-                    marks.append((_frac(k.beat) - m0, mk))
-                next_key = next(key_iter, None)
-            if ti == 0:
-                marks += [(_frac(t.beat) - m0,
-                           tempo.MetronomeMark(number=round(t.bpm, 3), referent=1.0))
-                          for bi, t in tempos if bi == b]
-                marks += [(_frac(sec.start) - m0, expressions.RehearsalMark(sec.name))
-                          for bi, sec in sections if bi == b]
-            present = sorted(segments[b])
-            spell_flats = flats and not track.is_drum
-            cuts = key_cuts.get(b, ())
-            if len(present) <= 1:
-                _fill(m, segments[b][present[0]] if present else [], m0, m1, False, spell_flats,
-                     cuts)
-                first_voice = m
-            else:
-                for k_, vi in enumerate(present):
-                    v = stream.Voice(id=str(vi + 1))  # the same number in every bar
-                    _fill(v, segments[b][vi], m0, m1, k_ > 0, spell_flats, cuts)
-                    m.insert(0, v)
-                first_voice = m.voices[0]
-            # Marks inside a bar go into its first voice: MusicXML writers and readers place
-            # measure-level marks badly in bars with several voices.
-            for off, obj in marks:
-                (m if off == 0 else first_voice).insert(_ql(off), obj)
-            part.coreAppend(m)
-        part.coreElementsChanged()
-        _make_notation(part)
-        m21.insert(0, part)
+    for ti, track in enumerate(score.tracks):
+        staves = staves_by_track[ti]
+        grand = len(staves) > 1
+        staff_parts = []
+        for si, (_, clef_name) in enumerate(staves):
+            voices = voices_by_staff[ti][si]
+            pid = f"P{ti + 1}" + (f"-Staff{si + 1}" if grand else "")
+            part: Any = stream.PartStaff(id=pid) if grand else stream.Part(id=pid)
+            part.partName = track.name
+            if si == 0:
+                inst = _instrument(track)
+                inst.partId = f"P{ti + 1}"
+                part.insert(0, inst)
+            marks_here: list[tuple[Fraction, Any]] = []
+            if si == 0 and ti == 0:
+                marks_here += tempo_marks
+                marks_here += [(_frac(sec.start), expressions.RehearsalMark(sec.name))
+                               for _, sec in sections]
+            if si == 0 and ti == chord_track:
+                marks_here += chord_marks
+            _fill_part(part, voices, track, clef_name, bar_starts, bar_ends, meter_at_bar,
+                       keys, key_cuts, marks_here)
+            _make_notation(part)
+            staff_parts.append(part)
+        for part in staff_parts:
+            m21.insert(0, part)
+        if grand:
+            group = layout.StaffGroup(staff_parts, name=track.name, symbol="brace",
+                                      barTogether=True)
+            m21.insert(0, group)
     return m21
 
 
-def _make_element(s: Fraction, e: Fraction, ev: _Event, flats_: bool) -> Any:
-    """The note or chord for the piece [s, e) of ``ev``, tied to its neighbours."""
-    from music21 import chord, note, tie
+def _fill_part(part: Any, voices: list[list[_Event]], track: Track, clef_name: str,
+               bar_starts: list[Fraction], bar_ends: list[Fraction],
+               meter_at_bar: dict[int, TimeSignature], keys: list[tuple[int, KeySignature]],
+               key_cuts: dict[int, list[Fraction]], marks: list[tuple[Fraction, Any]]) -> None:
+    """Write one staff's measures: its voices cut at bar lines, rests, clef, meters, keys and
+    the marks given (tempo, rehearsal, chord symbols)."""
+    from music21 import meter, stream
 
-    if len(ev.pitches) == 1:
-        el: Any = note.Note(_pitch_name(ev.pitches[0], flats_))
+    n_bars = len(bar_starts)
+
+    def bar_of(beat: Fraction) -> int:
+        return max(bisect.bisect_right(bar_starts, beat) - 1, 0)
+
+    # Cut every voice's events at bar lines: segments[bar][voice] = [(start, end, event)].
+    # Key changes inside a bar cut notes too: MusicXML puts a key between notes only.
+    segments: list[dict[int, list[tuple[Fraction, Fraction, _Event]]]] = [
+        {} for _ in range(n_bars)]
+    for vi, events in enumerate(voices):
+        for ev in events:
+            b = bar_of(ev.start)
+            while b < n_bars and bar_starts[b] < ev.end:
+                s, e = max(ev.start, bar_starts[b]), min(ev.end, bar_ends[b])
+                for cut in key_cuts.get(b, ()):
+                    if s < cut < e:
+                        segments[b].setdefault(vi, []).append((s, cut, ev))
+                        s = cut
+                if e > s:
+                    segments[b].setdefault(vi, []).append((s, e, ev))
+                b += 1
+    marks_by_bar: dict[int, list[tuple[Fraction, Any]]] = {}
+    for at, obj in marks:
+        marks_by_bar.setdefault(bar_of(at), []).append((at, obj))
+
+    flats = False
+    key_iter = iter(keys)
+    next_key = next(key_iter, None)
+    ts = next(iter(meter_at_bar.values()))
+    for b in range(n_bars):
+        m0, m1 = bar_starts[b], bar_ends[b]
+        m = stream.Measure(number=b + 1)
+        if b == 0:
+            m.insert(0, _m21_clef(clef_name))
+        if b in meter_at_bar:
+            ts = meter_at_bar[b]
+            m.insert(0, meter.TimeSignature(f"{ts.numerator}/{ts.denominator}"))
+        compound = ts.denominator == 8 and ts.numerator % 3 == 0 and ts.numerator > 3
+        here: list[tuple[Fraction, Any]] = []
+        while next_key is not None and next_key[0] == b:
+            k = next_key[1]
+            mk = _m21_key(k)
+            flats = mk.sharps < 0
+            if not track.is_drum:
+                here.append((_frac(k.beat) - m0, mk))
+            next_key = next(key_iter, None)
+        here += [(at - m0, obj) for at, obj in marks_by_bar.get(b, ())]
+        present = sorted(segments[b])
+        spell_flats = flats and not track.is_drum
+        cuts = key_cuts.get(b, ())
+        if len(present) <= 1:
+            _fill(m, segments[b][present[0]] if present else [], m0, m1, False, spell_flats,
+                  cuts, track.is_drum, compound)
+            first_voice = m
+        else:
+            for k_, vi in enumerate(present):
+                v = stream.Voice(id=str(vi + 1))  # the same number in every bar
+                _fill(v, segments[b][vi], m0, m1, k_ > 0, spell_flats, cuts, track.is_drum,
+                      compound)
+                m.insert(0, v)
+            first_voice = m.voices[0]
+        # Marks inside a bar go into its first voice: MusicXML writers and readers place
+        # measure-level marks badly in bars with several voices.
+        for off, obj in here:
+            (m if off == 0 else first_voice).insert(_ql(off), obj)
+        part.coreAppend(m)
+    part.coreElementsChanged()
+
+
+def _make_element(s: Fraction, e: Fraction, ev: _Event, flats_: bool, drum: bool,
+                  tie_type: str | None, lyric: bool) -> Any:
+    """The note, chord or drum hit for [s, e) of ``ev``."""
+    from music21 import chord, note, percussion, tie
+
+    if drum:
+        hits = []
+        for key_ in sorted(ev.pitches):
+            step, octave, head = drum_display(key_)
+            u = note.Unpitched(displayName=f"{step}{octave}")
+            u.notehead = head
+            hits.append(u)
+        el: Any = hits[0] if len(hits) == 1 else percussion.PercussionChord(hits)
+        if len(hits) > 1:
+            el.stemDirection = "up"
+    elif len(ev.pitches) == 1:
+        el = note.Note(_pitch_name(ev.pitches[0], flats_))
     else:
         el = chord.Chord([_pitch_name(p, flats_) for p in ev.pitches])
     el.duration.quarterLength = _ql(e - s)
     el.volume.velocity = ev.velocity
-    if ev.start < s and ev.end > e:
-        el.tie = tie.Tie("continue")
-    elif ev.start < s:
-        el.tie = tie.Tie("stop")
-    elif ev.end > e:
-        el.tie = tie.Tie("start")
-    if ev.lyric and ev.start == s:
+    if tie_type is not None:
+        el.tie = tie.Tie(tie_type)
+    if lyric and ev.lyric:
         el.lyric = ev.lyric
     return el
 
 
 def _fill(container: Any, segs: list[tuple[Fraction, Fraction, _Event]], m0: Fraction,
-          m1: Fraction, hide_rests: bool, flats_: bool, cuts: Sequence[Fraction]) -> None:
-    """Fill a bar [m0, m1) of one voice with its note pieces and rests (cut at ``cuts``)."""
+          m1: Fraction, hide_rests: bool, flats_: bool, cuts: Sequence[Fraction],
+          drum: bool = False, compound: bool = False) -> None:
+    """Fill a bar [m0, m1) of one voice with its notes and rests in readable values (cut at
+    ``cuts``): every piece a plain or dotted value or a simple triplet, tied in order."""
     from music21 import note
 
     def rest(a: Fraction, stop: Fraction) -> None:
         for point in [*(c for c in cuts if a < c < stop), stop]:
-            r = note.Rest(quarterLength=_ql(point - a))
-            r.style.hideObjectOnPrint = hide_rests
-            container.coreInsert(_ql(a - m0), r)
+            for x, y in notatable_pieces(a - m0, point - m0, compound=compound):
+                r = note.Rest(quarterLength=_ql(y - x))
+                r.style.hideObjectOnPrint = hide_rests
+                container.coreInsert(_ql(x), r)
             a = point
 
     cursor = m0
     for s, e, ev in segs:
         if s > cursor:
             rest(cursor, s)
-        container.coreInsert(_ql(s - m0), _make_element(s, e, ev, flats_))
+        pieces = notatable_pieces(s - m0, e - m0, compound=compound)
+        for i, (x, y) in enumerate(pieces):
+            before = ev.start < s or i > 0
+            after = ev.end > e or i < len(pieces) - 1
+            tie_type = ("continue" if before and after else "stop" if before else
+                        "start" if after else None)
+            if drum:
+                tie_type = None  # a drum hit is struck once: its rest of value is silence
+                if i > 0 or ev.start < s:
+                    r = note.Rest(quarterLength=_ql(y - x))
+                    container.coreInsert(_ql(x), r)
+                    continue
+            container.coreInsert(_ql(x), _make_element(m0 + x, m0 + y, ev, flats_, drum,
+                                                       tie_type, ev.start == s and i == 0))
         cursor = e
     if cursor < m1:
         rest(cursor, m1)
@@ -340,11 +633,10 @@ def _pitch_name(midi: int, flats: bool) -> str:
 
 
 def _make_notation(part: music21.stream.Part) -> None:
-    """Split unnotatable durations into tied notes, then spell accidentals, beams and tuplets."""
+    """Spell accidentals, beams and tuplet brackets (durations are already readable)."""
     from music21 import stream
     from music21.stream import makeNotation
 
-    part.splitAtDurations(recurse=True)  # in place: complex values become tied pieces
     part.makeAccidentals(inPlace=True)
     with contextlib.suppress(Exception):  # beams are cosmetic; never fail an export on them
         part.makeBeams(inPlace=True)
@@ -395,8 +687,7 @@ _MXL_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write_musicxml(score: Score, path: str | os.PathLike[str], *,
-                   grid_divisors: Sequence[int] = DEFAULT_GRID_DIVISORS) -> Path:
+def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
     """Write ``score`` as MusicXML to ``path`` and return the path.
 
     ``.musicxml`` and ``.xml`` are plain MusicXML; ``.mxl`` is compressed MusicXML. The file
@@ -407,7 +698,7 @@ def write_musicxml(score: Score, path: str | os.PathLike[str], *,
     if not score.tracks:
         raise OutputFileError(p, "the score has no tracks, so there is nothing to notate")
     try:
-        data = music21_to_musicxml_bytes(score_to_music21(score, grid_divisors=grid_divisors))
+        data = music21_to_musicxml_bytes(score_to_music21(score))
     except ScoreError:
         raise
     except Exception as exc:  # music21 raises many kinds; name the file and the problem
@@ -599,14 +890,22 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
         key_sigs.insert(0, KeySignature(0.0, key_sigs[0].tonic if key_sigs else 0,
                                          key_sigs[0].mode if key_sigs else "major"))
 
-    # Tempos (metronome marks in any part; the first part wins at equal beats).
+    # Tempos (metronome marks in any part; the first part wins at equal beats, and an exact
+    # sounding tempo wins over the whole number shown beside it).
     tempo_at: dict[Fraction, float] = {}
+    exact_at: set[Fraction] = set()
     for pt in parts:
         for mm in pt.recurse().getElementsByClass("MetronomeMark"):
-            bpm = mm.getQuarterBPM()
+            exact = mm.numberSounding  # an exact tempo written beside the shown one
+            bpm = exact if exact is not None else mm.getQuarterBPM()
             if bpm is None or not 4 <= bpm <= 1000:
                 continue
-            tempo_at.setdefault(beat_of(mm, pt), float(bpm))
+            b = beat_of(mm, pt)
+            if exact is not None and b not in exact_at:
+                tempo_at[b] = float(bpm)
+                exact_at.add(b)
+            else:
+                tempo_at.setdefault(b, float(bpm))
     tempos = [TempoChange(float(b), bpm) for b, bpm in sorted(tempo_at.items())]
     if not tempos or tempos[0].beat > 0:
         tempos.insert(0, TempoChange(0.0, tempos[0].bpm if tempos else 120.0))
@@ -622,7 +921,17 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
     # Tracks.
     tracks: list[Track] = []
     used_names: dict[str, int] = {}
-    for pi, pt in enumerate(parts):
+    # A grand staff (a piano's two staves) is one part and one track.
+    units: list[list[Any]] = []
+    for pt in parts:
+        if isinstance(pt, stream.PartStaff) and units and isinstance(units[-1][0],
+                                                                     stream.PartStaff) \
+                and _same_staff_group(m21, units[-1][0], pt):
+            units[-1].append(pt)
+        else:
+            units.append([pt])
+    for pi, unit in enumerate(units):
+        pt = unit[0]
         inst = pt.getInstrument(returnDefault=False)
         program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
         program = min(max(int(program), 0), 127)
@@ -639,7 +948,8 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
             name = f"{name} {used_names[name]}"
         else:
             used_names[name] = 1
-        notes = _part_notes(pt, shift)
+        notes = sorted((n for staff in unit for n in _part_notes(staff, shift)),
+                       key=lambda n: (n.start, n.pitch))
         tracks.append(Track(name=name, notes=tuple(notes), program=program, is_drum=is_drum,
                             role=_guess_role(name, program, is_drum)))
 
@@ -667,7 +977,7 @@ def _part_notes(part: Any, shift: Fraction) -> list[Note]:
     music21's ``stripTies`` flattens the voices of a part first, so a tie whose pieces have
     another voice's note between them stays split; this merges by pitch and exact end time.
     """
-    from music21 import stream
+    from music21 import chord, stream
 
     pieces: list[tuple[Fraction, int, Fraction, str | None, int, str | None, Any]] = []
     for el in part.recurse().notes:
@@ -680,7 +990,7 @@ def _part_notes(part: Any, shift: Fraction) -> list[Note]:
         chord_tie = el.tie.type if el.tie is not None else None
         site = el.activeSite
         voice = site.id if isinstance(site, stream.Voice) else None
-        members = list(el.notes) if el.isChord else [el]
+        members = list(el.notes) if isinstance(el, chord.ChordBase) else [el]
         members.sort(key=_member_midi)
         for i, m in enumerate(members):
             tie_type = m.tie.type if m.tie is not None else chord_tie
@@ -711,6 +1021,17 @@ def _part_notes(part: Any, shift: Fraction) -> list[Note]:
             for n in done if 0 <= n[4] <= 127]
 
 
+def _same_staff_group(m21: Any, a: Any, b: Any) -> bool:
+    """Whether two PartStaffs are the staves of one part (a brace or bracket joins them)."""
+    from music21 import layout
+
+    for group in m21.getElementsByClass(layout.StaffGroup):
+        members = group.getSpannedElements()
+        if any(x is a for x in members) and any(x is b for x in members):
+            return True
+    return False
+
+
 def _velocity(el: Any, default: int) -> int:
     v = el.volume.velocity if el.hasVolumeInformation() else None
     if v is None:
@@ -723,6 +1044,11 @@ def _member_midi(n: Any) -> int:
     from music21 import note
 
     if isinstance(n, note.Unpitched):
+        step, octave = n.displayStep, n.displayOctave
+        head = n.notehead or "normal"
+        known = drum_key(step, octave, head) if step and octave is not None else None
+        if known is not None:  # a position and notehead tunecraft writes
+            return known
         inst = getattr(n, "storedInstrument", None)
         perc = getattr(inst, "percMapPitch", None)
         if perc is not None:
