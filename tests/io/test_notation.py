@@ -22,6 +22,7 @@ from tunecraft.io.musicxml import (
     notatable_pieces,
     notation_grid,
     score_to_music21,
+    swung,
     tempo_ramps,
     write_musicxml,
 )
@@ -123,9 +124,17 @@ def test_humanised_hits_stay_on_the_sixteenth_grid():
     assert notation_grid(drums) == 4
     m21 = score_to_music21(Score(tracks=(drums,), tempos=(TempoChange(0, 120),)))
     assert not [e for e in m21.recurse().notesAndRests if e.duration.tuplets]
+    # Swung eighths are written straight under a "Swing" mark, as jazz charts are...
     swing = Track("Ride", tuple(Note(51, b + off, 0.3) for b in range(8) for off in (0, 2 / 3)),
                   is_drum=True, role="drums")
-    assert notation_grid(swing) == 3
+    assert swung(swing) and notation_grid(swing) == 4
+    m21 = score_to_music21(Score(tracks=(swing,), tempos=(TempoChange(0, 120),)))
+    assert [e.offset for e in m21.recurse().notes][:4] == [0.0, 0.5, 1.0, 1.5]
+    assert "Swing" in [x.content for x in m21.recurse().getElementsByClass("TextExpression")]
+    # ...while real triplets stay triplets.
+    triplets = Track("Sax", tuple(Note(60 + i % 3, i / 3, 1 / 3) for i in range(24)),
+                     program=65)
+    assert not swung(triplets) and notation_grid(triplets) == 3
 
 
 def test_a_tempo_ramp_is_one_mark_and_the_tempo_reached(tmp_path):

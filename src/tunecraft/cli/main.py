@@ -427,6 +427,7 @@ def instruments(as_json: bool) -> None:
 
 @cli.command()
 @_quiet_option
+@_verbose_option
 def warm(quiet_cmd: bool) -> None:
     """Compile the audio analysis code once (15-40 s) so arrange and transcribe start at once.
 

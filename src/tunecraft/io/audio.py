@@ -27,7 +27,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import InputFileError, OutputFileError, ParameterError
-from .files import atomic_output, check_input, check_output
+from .files import atomic_output, check_input, check_output, native_stderr_to_log
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def read_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None,
     import soundfile as sf
 
     try:
-        with sf.SoundFile(p) as f:
+        with native_stderr_to_log(log, "libsndfile"), sf.SoundFile(p) as f:
             sr = int(f.samplerate)
             channels = int(f.channels)
             known = f.frames if 0 < f.frames < 2**62 else None

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputFileError, OutputFileError, TunecraftError
 
@@ -183,3 +184,29 @@ def remove_empty_folders(top: Path, *, stop: Path) -> None:
         if p == top or p.parent == p:
             return
         p = p.parent
+
+
+@contextlib.contextmanager
+def native_stderr_to_log(logger: Any, what: str) -> Iterator[None]:
+    """Send what C libraries print straight to file descriptor 2 (libmpg123's "Warning: Xing
+    stream size off", GLib's CRITICAL lines from FluidSynth) to ``logger.debug``, so the user
+    sees tunecraft's one line and nothing else. A no-op where fd 2 cannot be redirected."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read(4096).decode("utf-8", "replace").strip()
+            if text:
+                logger.debug("%s said: %s", what, " | ".join(text.splitlines()))

@@ -133,7 +133,7 @@ def drum_key(step: str, octave: int, head: str) -> int | None:
 
 
 #: Instruments written on a grand staff (two staves, a brace): pianos, organs, harp.
-GRAND_STAFF_PROGRAMS = frozenset({*range(0, 8), *range(16, 24), 46})
+GRAND_STAFF_PROGRAMS = frozenset({*range(0, 8), *range(16, 22), 23, 46})
 #: Instruments read in bass clef (basses, cello, bassoon, low brass, timpani).
 BASS_CLEF_PROGRAMS = frozenset({*range(32, 40), 42, 43, 47, 57, 58, 70, 87})
 #: Guitars read an octave above sounding pitch (treble clef with an 8 below).
@@ -167,11 +167,28 @@ def _m21_clef(name: str) -> Any:
             "treble8vb": clef.Treble8vbClef}.get(name, clef.TrebleClef)()
 
 
+def swung(track: Track) -> bool:
+    """Whether a track plays swung eighths (off-beats late, near 2/3 of the beat) rather than
+    straight ones or real triplets. Swing is written as straight eighths under a "Swing" mark,
+    the way jazz and blues charts are written."""
+    fracs = [n.start % 1 for n in track.notes]
+    late = sum(0.56 <= f <= 0.76 for f in fracs)
+    straight = sum(0.44 <= f < 0.56 for f in fracs)
+    thirds = sum(0.28 <= f <= 0.4 for f in fracs)
+    return late >= 4 and late > 2 * straight and thirds * 4 < late
+
+
+def _unswing(t: Fraction) -> Fraction:
+    """A swung off-beat back on the eighth it stands for."""
+    whole = Fraction(math.floor(t))
+    return whole + Fraction(1, 2) if Fraction(56, 100) <= t - whole <= Fraction(76, 100) else t
+
+
 def notation_grid(track: Track) -> int:
     """One grid per track: sixteenths (4 a beat), or eighth-note triplets (3) where the notes
     clearly sit on triplets (a shuffle, 12/8 written in 4/4). Humanised timing snaps to it, so
     a hi-hat a few ticks late is written on the beat, never as a sixteenth-note triplet."""
-    if not track.notes:
+    if not track.notes or swung(track):
         return 4
     err = {d: 0.0 for d in (4, 3)}
     for n in track.notes:
@@ -259,14 +276,19 @@ def tempo_ramps(tempos: Sequence[TempoChange]) -> list[tuple[int, int]]:
     return runs
 
 
-def _track_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
-    """Quantise notes to the track's grid, group equal spans into chords, split overlaps into
-    voices."""
+def _grid_time(t: float, grid: int, swing: bool) -> Fraction:
+    x = _frac(t)
+    return Fraction(round((_unswing(x) if swing else x) * grid), grid)
+
+
+def _track_voices(notes: Sequence[Note], grid: int, swing: bool = False) -> list[list[_Event]]:
+    """Quantise notes to the track's grid (swung off-beats first moved back to the eighth),
+    group equal spans into chords, split overlaps into voices."""
     step = Fraction(1, grid)
     groups: dict[tuple[Fraction, Fraction], list[Note]] = {}
     for n in notes:
-        start = Fraction(round(_frac(n.start) * grid), grid)
-        end = Fraction(round(_frac(n.end) * grid), grid)
+        start = _grid_time(n.start, grid, swing)
+        end = _grid_time(n.end, grid, swing)
         if end <= start:
             end = start + step
         groups.setdefault((start, end), []).append(n)
@@ -288,7 +310,7 @@ def _track_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
     return voices
 
 
-def _drum_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
+def _drum_voices(notes: Sequence[Note], grid: int, swing: bool = False) -> list[list[_Event]]:
     """Drums as a drummer reads them: hands (cymbals, snare, toms) in one voice, feet (kick,
     pedal hi-hat) in another; each hit lasts until the voice's next hit, at most a beat."""
     feet = {35, 36, 44}
@@ -296,12 +318,12 @@ def _drum_voices(notes: Sequence[Note], grid: int) -> list[list[_Event]]:
     for part in ([n for n in notes if n.pitch not in feet], [n for n in notes if n.pitch in feet]):
         if not part:
             continue
-        starts = sorted({Fraction(round(_frac(n.start) * grid), grid) for n in part})
+        starts = sorted({_grid_time(n.start, grid, swing) for n in part})
         nxt = dict(zip(starts, [*starts[1:], None], strict=True))
         step = Fraction(1, grid)
         events: dict[Fraction, _Event] = {}
         for n in part:
-            s = Fraction(round(_frac(n.start) * grid), grid)
+            s = _grid_time(n.start, grid, swing)
             following = nxt[s]
             e = min(s + 1, following if following is not None else s + 1)
             e = max(e, s + step)
@@ -355,9 +377,7 @@ def _chord_figure(symbol: str) -> str:
 def _staves(track: Track) -> list[tuple[tuple[Note, ...], str]]:
     """The staves of a track: (notes, clef). Pianos, organs and the harp get a grand staff,
     split at middle C."""
-    if not track.is_drum and track.program in GRAND_STAFF_PROGRAMS and track.notes and \
-            any(n.pitch < _SPLIT for n in track.notes) and any(n.pitch >= _SPLIT
-                                                             for n in track.notes):
+    if not track.is_drum and track.program in GRAND_STAFF_PROGRAMS and track.notes:
         return [(tuple(n for n in track.notes if n.pitch >= _SPLIT), "treble"),
                 (tuple(n for n in track.notes if n.pitch < _SPLIT), "bass")]
     return [(track.notes, clef_for(track))]
@@ -377,9 +397,11 @@ def score_to_music21(score: Score) -> music21.stream.Score:
 
     staves_by_track = [_staves(t) for t in score.tracks]
     grids = [notation_grid(t) for t in score.tracks]
-    voices_by_staff = [[(_drum_voices(notes, g) if t.is_drum else _track_voices(notes, g))
-                        for notes, _ in staves]
-                       for t, staves, g in zip(score.tracks, staves_by_track, grids, strict=True)]
+    swings = [swung(t) for t in score.tracks]
+    voices_by_staff = [[(_drum_voices(notes, g, sw) if t.is_drum else
+                         _track_voices(notes, g, sw)) for notes, _ in staves]
+                       for t, staves, g, sw in zip(score.tracks, staves_by_track, grids, swings,
+                                                   strict=True)]
     content_end = max((e.end for staves in voices_by_staff for vs in staves for v in vs
                        for e in v), default=Fraction(0))
     end = max(_frac(score.length or 0.0), content_end)
@@ -403,6 +425,8 @@ def score_to_music21(score: Score) -> music21.stream.Score:
     keys = [(bar_of(_frac(k.beat)), k) for k in score.key_signatures if _frac(k.beat) < end]
     sections = [(bar_of(_frac(s.start)), s) for s in score.sections if _frac(s.start) < end]
     tempo_marks: list[tuple[Fraction, Any]] = []
+    if sum(swings) * 2 >= max(1, sum(1 for t in score.tracks if t.notes)):
+        tempo_marks.append((Fraction(0), expressions.TextExpression("Swing")))
     ramps = tempo_ramps(score.tempos)
     inside = {k for i, j in ramps for k in range(i, j)}
     starts_ramp = {i: j for i, j in ramps}
@@ -646,6 +670,25 @@ def _make_notation(part: music21.stream.Part) -> None:
 
 
 @contextlib.contextmanager
+def _quiet_music21() -> Iterator[None]:
+    """Keep music21's own warnings ("we are out of midi channels! help!", printed to stderr)
+    off the user's terminal: they go to the debug log instead."""
+    import io
+    import sys
+
+    caught = io.StringIO()
+    saved = sys.stderr
+    sys.stderr = caught
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+        text = caught.getvalue().strip()
+        if text:
+            log.debug("music21 said: %s", " | ".join(text.splitlines()))
+
+
+@contextlib.contextmanager
 def _no_music21_defaults() -> Iterator[None]:
     """Stop music21 writing "Music21 Fragment" / composer "Music21" into untitled scores."""
     from music21 import defaults
@@ -665,7 +708,7 @@ def music21_to_musicxml_bytes(m21: music21.stream.Score) -> bytes:
 
     exporter = m21ToXml.GeneralObjectExporter(m21)
     exporter.makeNotation = False
-    with _no_music21_defaults():
+    with _no_music21_defaults(), _quiet_music21():
         data = exporter.parse()
     # Same score, same bytes: drop the export date music21 stamps into <encoding>, and number
     # the random instrument ids it makes (uuid4 hex) in order of appearance.
@@ -801,7 +844,7 @@ def _parse_music21(p: Path) -> music21.stream.Score:
         if b"<score-partwise" not in head and b"<score-timewise" not in head:
             raise InputFileError(p, "not a MusicXML file (no <score-partwise> or "
                                     "<score-timewise> element)")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_music21():
         warnings.simplefilter("ignore")
         obj = converter.parse(p, format="musicxml", forceSource=True)
     if isinstance(obj, stream.Opus):

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...errors import RenderError
+from ...io.files import native_stderr_to_log
 from ...score import Score, Track
 from .base import DRUM_BANK, DRUM_CHANNEL, Backend, check_soundfont, note_events, note_spans
 
@@ -124,11 +125,12 @@ class _Synth:
             lib.fluid_settings_setint(self.settings, key.encode(), value)
         lib.fluid_settings_setnum(self.settings, b"synth.sample-rate", float(sample_rate))
         lib.fluid_settings_setnum(self.settings, b"synth.gain", GAIN)
-        self.synth = lib.new_fluid_synth(self.settings)
-        if not self.synth:
-            lib.delete_fluid_settings(self.settings)
-            raise RenderError("FluidSynth could not start a synthesizer")
-        self.sfid = lib.fluid_synth_sfload(self.synth, os.fsencode(path), 0)
+        with native_stderr_to_log(log, "FluidSynth"):  # GLib prints CRITICAL lines here
+            self.synth = lib.new_fluid_synth(self.settings)
+            if not self.synth:
+                lib.delete_fluid_settings(self.settings)
+                raise RenderError("FluidSynth could not start a synthesizer")
+            self.sfid = lib.fluid_synth_sfload(self.synth, os.fsencode(path), 0)
         if self.sfid < 0:
             self.close()
             raise RenderError(f"SoundFont {path}: FluidSynth cannot read it (not a valid "
