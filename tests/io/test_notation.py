@@ -153,3 +153,23 @@ def test_a_tempo_ramp_is_one_mark_and_the_tempo_reached(tmp_path):
 
     back = read_musicxml(path).tempos  # the exact tempos are still there
     assert [(x.beat, round(x.bpm, 3)) for x in back] == [(x.beat, round(x.bpm, 3)) for x in ramp]
+
+
+def test_transposing_instruments_are_written_as_the_player_reads(tmp_path):
+    from tunecraft.io.musicxml import read_musicxml
+    from tunecraft.score import KeySignature
+
+    line = tuple(Note(p, i * 1.0, 1.0) for i, p in enumerate((60, 62, 64, 65, 67, 69, 71, 72)))
+    score = Score(tracks=(Track("Clarinet", line, program=71), Track("Alto Sax", line, program=65),
+                          Track("Flute", line, program=73)),
+                  tempos=(TempoChange(0, 100),), key_signatures=(KeySignature(0, 0, "major"),))
+    path = write_musicxml(score, tmp_path / "t.musicxml")
+    parsed = music21.converter.parse(path)
+    written = [[n.pitch.midi for n in p.recurse().notes][:2] for p in parsed.parts]
+    assert written == [[62, 64], [69, 71], [60, 62]]  # B flat clarinet, E flat alto, flute
+    sharps = [p.recurse().getElementsByClass("KeySignature").first().sharps
+              for p in parsed.parts]
+    assert sharps == [2, 3, 0]
+    back = read_musicxml(path)  # read back at sounding pitch, in the concert key
+    assert all([n.pitch for n in t.notes] == [n.pitch for n in line] for t in back.tracks)
+    assert back.key_signatures == score.key_signatures

@@ -19,7 +19,9 @@ triplets; :func:`notatable_pieces`). Clefs follow the instrument (bass for basse
 alto for the viola, an octave treble for guitars), pianos, organs and the harp get a grand
 staff, drums a percussion staff in drum notation (:data:`DRUM_NOTATION`), chords become chord
 symbols, tempo marks are whole numbers (the exact tempo stays in ``<sound tempo>``) and a
-tempo ramp is one "accel."/"rit." and the tempo reached. MIDI export is unaffected and exact.
+tempo ramp is one "accel."/"rit." and the tempo reached; transposing instruments are written
+at written pitch (a B flat clarinet a tone up, in its own key). MIDI export is unaffected and
+exact.
 
 music21 is imported inside the functions, so importing this module is cheap.
 """
@@ -359,8 +361,9 @@ def _instrument(track: Track) -> music21.instrument.Instrument:
             inst = instrument.Instrument()
         inst.midiProgram = track.program
         inst.instrumentName = program_name(track.program)
-        # A concert-pitch score: written pitch is sounding pitch, for every instrument.
-        inst.transposition = None
+        # A transposing instrument (clarinet and trumpet in B flat, alto sax in E flat, horn
+        # in F, double bass an octave down) keeps music21's transposition: its part is
+        # written at written pitch, with a <transpose> element, and reads back sounding.
     inst.partName = track.name
     return inst
 
@@ -494,6 +497,9 @@ def score_to_music21(score: Score) -> music21.stream.Score:
                 marks_here += chord_marks
             _fill_part(part, voices, track, clef_name, bar_starts, bar_ends, meter_at_bar,
                        keys, key_cuts, marks_here)
+            if not track.is_drum and part.getInstrument().transposition is not None:
+                part.atSoundingPitch = True  # built at sounding pitch: now as the player reads
+                part.toWrittenPitch(inPlace=True)
             _make_notation(part)
             staff_parts.append(part)
         for part in staff_parts:
