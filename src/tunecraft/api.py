@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCORE_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".json")
+from .io.formats import SCORE_EXTS  # noqa: E402  (re-exported)
 
 
 def _ext(path: str | os.PathLike[str]) -> str:
@@ -47,72 +47,16 @@ def load(path: str | os.PathLike[str], *, allow_empty: bool = False) -> Score:
     Raises :class:`~tunecraft.errors.InputFileError` for a missing, empty, corrupt or unknown
     file, and for a score without notes unless ``allow_empty``.
     """
-    ext = _ext(path)
-    if ext in (".mid", ".midi", ".smf", ".kar"):
-        from .io.midi import read_midi
+    from .io.formats import read_score
 
-        return read_midi(path, allow_empty=allow_empty)
-    if ext in (".musicxml", ".xml", ".mxl"):
-        from .io.musicxml import read_musicxml
-
-        score = read_musicxml(path)
-    elif ext == ".json":
-        score = _read_score_json(path)
-    elif ext in AUDIO_IN_EXTS:
-        raise InputFileError(path, "is audio, not a score; transcribe it first")
-    else:
-        raise InputFileError(path, f"unknown file type {ext or '(no extension)'!r}; expected "
-                                   f"one of {', '.join(SCORE_EXTS)}")
-    if not allow_empty and score.note_count == 0:
-        raise InputFileError(path, "the score has no notes")
-    return score
-
-
-def _read_score_json(path: str | os.PathLike[str]) -> Score:
-    import json
-
-    from .errors import ScoreError
-    from .io.files import check_input, check_music_size
-    from .score import Score
-
-    p = check_input(path, kinds=(".json",))
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(p, f"not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputFileError(p, "not a tunecraft score (nested too deeply)") from None
-    if isinstance(data, Mapping) and isinstance(data.get("score"), Mapping):
-        data = data["score"]  # a bundle's JSON sidecar holds the score under "score"
-    if not isinstance(data, Mapping):
-        raise InputFileError(p, "not a tunecraft score")
-    try:
-        score = Score.from_dict(data)
-    except ScoreError as exc:
-        raise InputFileError(p, str(exc)) from None
-    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
-        raise InputFileError(p, f"not a tunecraft score ({type(exc).__name__})") from None
-    check_music_size(p, beats=float(score.length or 0.0), notes=score.note_count)
-    return score
+    return read_score(path, allow_empty=allow_empty)
 
 
 def save_score(score: Score, path: str | os.PathLike[str]) -> Path:
     """Write only the score: .mid, .musicxml/.xml/.mxl or .json, chosen by the extension."""
-    ext = _ext(path)
-    if ext in (".mid", ".midi"):
-        from .io.midi import write_midi
+    from .io.formats import write_score
 
-        return write_midi(score, path)
-    if ext in (".musicxml", ".xml", ".mxl"):
-        from .io.musicxml import write_musicxml
-
-        return Path(write_musicxml(score, path))
-    if ext == ".json":
-        from .io.json import write_json
-
-        return Path(write_json(bundle_json(score), path))
-    raise OutputFileError(path, f"unknown score file type {ext or '(no extension)'!r}; "
-                                f"expected .mid, .musicxml or .json")
+    return write_score(score, path)
 
 
 def _version() -> str:
@@ -187,6 +131,58 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
         raise ParameterError("stems need the score to be rendered here; do not pass audio")
     return write_bundle(score, path, audio=audio, stems=rendered_stems, extra=extra,
                         backend=backend_name, overwrite=overwrite, inputs=inputs)
+
+
+def write_examples(folder: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
+    """Write the README's example inputs into ``folder``; return their paths.
+
+    ``tune.mid`` (Ode to Joy on a flute), ``hum.wav`` and ``whistle.mp3`` (the tune sung in
+    code, with vibrato, drift and breath), ``take.wav`` (the tune played on a piano),
+    ``song.mid`` (a short pop song), ``lyrics.txt`` and ``story.txt``. Existing files are kept
+    unless ``overwrite``. Deterministic.
+    """
+    from .demo import (
+        EXAMPLE_FILES,
+        EXAMPLE_LYRICS,
+        EXAMPLE_STORY,
+        ODE_TO_JOY,
+        sing,
+        tune_notes,
+    )
+    from .io.audio import write_audio
+    from .io.files import atomic_output
+    from .io.midi import write_midi
+    from .score import KeySignature, Note, Score, TempoChange, TimeSignature, Track
+
+    out = Path(folder)
+    paths = [out / name for name in EXAMPLE_FILES]
+    existing = [p.name for p in paths if p.exists()]
+    if existing and not overwrite:
+        raise OutputFileError(out, f"already holds {', '.join(existing)}; use --force to "
+                                   f"replace them")
+    bpm = 100.0
+    notes, t = [], 0.0
+    for pitch, beats in ODE_TO_JOY:
+        notes.append(Note(pitch, t, beats * 0.95, 84))
+        t += beats
+    tune = Score(tracks=(Track("Flute", tuple(notes), program=73, role="lead"),),
+                 tempos=(TempoChange(0, bpm),), time_signatures=(TimeSignature(0, 4, 4),),
+                 key_signatures=(KeySignature(0, 2, "major"),), title="Ode to Joy")
+    write_midi(tune, out / "tune.mid")
+    timed = tune_notes(ODE_TO_JOY, bpm)
+    write_audio(sing(timed, kind="hum", seed=1), out / "hum.wav")
+    write_audio(sing(timed, kind="whistle", seed=2), out / "whistle.mp3")
+    piano = Score(tracks=(Track("Piano", tuple(notes), program=0, role="lead"),),
+                  tempos=tune.tempos, time_signatures=tune.time_signatures,
+                  key_signatures=tune.key_signatures)
+    write_audio(render(piano), out / "take.wav")
+    song = generate("pop song with piano, bass and drums", duration=20, seed=1, render=False)
+    write_midi(song.score, out / "song.mid")
+    for name, text in (("lyrics.txt", EXAMPLE_LYRICS), ("story.txt", EXAMPLE_STORY)):
+        with atomic_output(out / name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    log.info("wrote the example inputs to %s", out)
+    return paths
 
 
 def warm() -> float:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -267,48 +265,3 @@ def sing(notes: list[tuple[float, float, int]], *, kind: str = "hum", seed: int 
     floor = 10 ** (noise_db / 20) * (1 + 2 * (env < 0.05))
     y = y / max(np.max(np.abs(y)), 1e-9) * 0.5 + noise * floor * 0.5
     return Audio(y.astype(np.float32)[None, :], sr)
-
-
-def write_examples(folder: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
-    """Write the README's example inputs into ``folder``; return their paths.
-
-    ``tune.mid`` (Ode to Joy on a flute), ``hum.wav`` and ``whistle.mp3`` (the tune sung in
-    code, with vibrato, drift and breath), ``take.wav`` (the tune played on a piano),
-    ``song.mid`` (a short pop song), ``lyrics.txt`` and ``story.txt``. Existing files are kept
-    unless ``overwrite``. Deterministic.
-    """
-    from .api import generate, render
-    from .errors import OutputFileError
-    from .io.audio import write_audio
-    from .io.files import atomic_output
-    from .io.midi import write_midi
-
-    out = Path(folder)
-    paths = [out / name for name in EXAMPLE_FILES]
-    existing = [p.name for p in paths if p.exists()]
-    if existing and not overwrite:
-        raise OutputFileError(out, f"already holds {', '.join(existing)}; use --force to "
-                                   f"replace them")
-    bpm = 100.0
-    notes, t = [], 0.0
-    for pitch, beats in ODE_TO_JOY:
-        notes.append(Note(pitch, t, beats * 0.95, 84))
-        t += beats
-    tune = Score(tracks=(Track("Flute", tuple(notes), program=73, role="lead"),),
-                 tempos=(TempoChange(0, bpm),), time_signatures=(TimeSignature(0, 4, 4),),
-                 key_signatures=(KeySignature(0, 2, "major"),), title="Ode to Joy")
-    write_midi(tune, out / "tune.mid")
-    timed = tune_notes(ODE_TO_JOY, bpm)
-    write_audio(sing(timed, kind="hum", seed=1), out / "hum.wav")
-    write_audio(sing(timed, kind="whistle", seed=2), out / "whistle.mp3")
-    piano = Score(tracks=(Track("Piano", tuple(notes), program=0, role="lead"),),
-                  tempos=tune.tempos, time_signatures=tune.time_signatures,
-                  key_signatures=tune.key_signatures)
-    write_audio(render(piano), out / "take.wav")
-    song = generate("pop song with piano, bass and drums", duration=20, seed=1, render=False)
-    write_midi(song.score, out / "song.mid")
-    for name, text in (("lyrics.txt", EXAMPLE_LYRICS), ("story.txt", EXAMPLE_STORY)):
-        with atomic_output(out / name) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-    log.info("wrote the example inputs to %s", out)
-    return paths

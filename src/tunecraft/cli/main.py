@@ -474,9 +474,7 @@ def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool,
             bundle = result.save(output, stems=stems, overwrite=force)
         written: list[Path] = []
         if examples is not None:
-            from ..demo import write_examples
-
-            written = write_examples(examples, overwrite=force)
+            written = api.write_examples(examples, overwrite=force)
     if quiet_cmd:
         return
     if not chorale:

@@ -439,10 +439,10 @@ def _as_metrics(items: Iterable[Any], what: str) -> tuple[list[str], list[MusicM
             metrics.append(item)
             continue
         if isinstance(item, (str, os.PathLike)):
-            from ..api import load
+            from ..io.formats import read_score
 
             names.append(Path(item).name)
-            item = load(item)
+            item = read_score(item)
         elif isinstance(item, Score):
             names.append(item.title or f"{what} {i + 1}")
         else:

@@ -1,0 +1,67 @@
+"""The layers hold: below the public layer nothing imports it (issue 9's rule, kept by a test).
+
+The public layer is ``tunecraft.api`` (the verbs), ``tunecraft.cli`` and the ``web``/``agent``
+packages to come; the package ``__init__`` re-exports lazily. Every other module is read with
+``ast``, imports inside functions included, and may not import from the public layer.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "tunecraft"
+PUBLIC = ("tunecraft.api", "tunecraft.cli", "tunecraft.web", "tunecraft.agent")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path, here: str | None = None) -> list[tuple[int, str]]:
+    """Every module a file imports, as absolute names, with the line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = here or _module_name(path)
+    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.append((node.lineno, mod))
+            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
+    return out
+
+
+def _public(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in PUBLIC)
+
+
+def test_nothing_below_the_public_layer_imports_it():
+    violations = []
+    for path in sorted(SRC.rglob("*.py")):
+        mod = _module_name(path)
+        if _public(mod) or mod == "tunecraft":
+            continue
+        for line, name in _imports(path):
+            if _public(name):
+                violations.append(f"{path.relative_to(SRC.parent)}:{line} imports {name}")
+    assert violations == []
+
+
+def test_the_checker_sees_imports_inside_functions(tmp_path):
+    sample = tmp_path / "probe.py"
+    sample.write_text("def f():\n    from ..api import load\n    from .. import cli\n"
+                      "    return load, cli\n")
+    found = _imports(sample, "tunecraft.compose.probe")
+    assert (2, "tunecraft.api") in found and (3, "tunecraft.cli") in found
