@@ -398,3 +398,15 @@ def test_too_long_audio_is_refused_before_transcribing(tmp_path, monkeypatch):
     monkeypatch.setattr(audio_io, "read_audio", never)
     with pytest.raises(InputFileError, match=r"lasts 5\.0 s; the limit is 2 s"):
         api.continue_music(long, duration=5)
+
+
+def test_no_library_chatter_reaches_stdout_even_under_ci(tmp_path, song):
+    # pyfluidsynth prints where it found libfluidsynth when CI is set; that is not our output.
+    env = {**os.environ, "CI": "true", "PYTHONWARNINGS": "ignore"}
+    out = tmp_path / "ci.wav"
+    r = subprocess.run([*_exe(), "render", str(song), "-o", str(out)], env=env,
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"wrote {p}" for p in (
+        out, out.with_suffix(".mid"), out.with_suffix(".musicxml"), out.with_suffix(".json"))]
+    assert r.stderr == ""

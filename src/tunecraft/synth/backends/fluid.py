@@ -92,8 +92,16 @@ class _Lib:
 @functools.lru_cache(maxsize=1)
 def _library() -> _Lib:
     """Load libfluidsynth once (ImportError/OSError when it is missing)."""
-    import fluidsynth  # pyfluidsynth: finds libfluidsynth on every platform
+    import contextlib
+    import io
 
+    # pyfluidsynth finds libfluidsynth on every platform, and prints where when the CI
+    # variable is set: that line must not reach the user's standard output.
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        import fluidsynth
+    if said.getvalue().strip():
+        log.debug("pyfluidsynth: %s", said.getvalue().strip())
     return _Lib(fluidsynth.lib)
 
 
