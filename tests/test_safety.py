@@ -410,3 +410,18 @@ def test_no_library_chatter_reaches_stdout_even_under_ci(tmp_path, song):
     assert r.stdout.splitlines() == [f"wrote {p}" for p in (
         out, out.with_suffix(".mid"), out.with_suffix(".musicxml"), out.with_suffix(".json"))]
     assert r.stderr == ""
+
+
+@pytest.mark.parametrize("bad", [True, -1, 1.5, "3"])
+def test_one_seed_rule_for_every_verb(bad):
+    from tunecraft import api
+
+    calls = [
+        lambda: api.generate("jazz", seed=bad, render=False),
+        lambda: api.story(["0:00 calm piano", "0:10 fast rock"], seed=bad, render=False),
+        lambda: api.continue_music(melody_score(), duration=5, seed=bad, render=False),
+        lambda: api.arrange(melody_score(), "string quartet", seed=bad, render=False),
+    ]
+    for call in calls:
+        with pytest.raises(ParameterError, match="must be a whole number 0 or more"):
+            call()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .checks import check_seed
 from .errors import InputFileError, OutputFileError, ParameterError
 from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
 from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
@@ -386,8 +387,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
 
     if seed is None:
         seed = secrets.randbelow(2**31)
-    if not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    seed = check_seed(seed)
     step("understanding", 0.0)
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
@@ -644,8 +644,7 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
 
     if seed is None:
         seed = secrets.randbelow(2**31)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    seed = check_seed(seed)
     source = "<melody>"
     src = melody_path_or_score
     if isinstance(src, HeardMelody):

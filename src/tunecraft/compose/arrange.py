@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import check_seed
 from ..errors import ParameterError
 from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, Track
 from ..styles import realize
@@ -310,8 +311,7 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int,
 
     if not isinstance(melody, HeardMelody):
         raise ParameterError(f"arrange needs a HeardMelody, got {type(melody).__name__}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    seed = check_seed(seed)
     if duration is not None and not (isinstance(duration, (int, float)) and 5 <= duration <= 1200):
         raise ParameterError(f"duration {duration!r} must be 5 s to 20 minutes")
     tune = melody.notes

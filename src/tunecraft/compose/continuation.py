@@ -51,6 +51,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import check_seed
 from ..errors import ParameterError
 from ..score import (
     Chord,
@@ -772,8 +773,7 @@ def _check(source: Score, duration: float, prompt: str | None, seed: int) -> Non
     if prompt is not None and (not isinstance(prompt, str) or not prompt.strip()):
         raise ParameterError("the prompt is empty: leave it out to keep everything, or say "
                              "what should change ('faster, in 4/4')")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    seed = check_seed(seed)
 
 
 def _input_key(source: Score, end: float) -> tuple[KeySignature, str]:

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..checks import check_seed
 from ..errors import ParameterError
 from ..score import (
     Chord,
@@ -466,8 +467,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
     items, duration = _check_timeline(timeline, duration)
     if seed is None:
         seed = secrets.randbelow(2**31)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed {seed!r} must be a whole number >= 0")
+    seed = check_seed(seed)
 
     # 1. Understand each segment; check that each lasts at least a bar.
     segs: list[_Seg] = []

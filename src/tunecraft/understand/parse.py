@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ..checks import check_seed
 from ..errors import ParameterError
 from . import lexicon as lx
 from .spec import (
@@ -692,8 +693,7 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
 
     # -- seed ---------------------------------------------------------------------------------
     if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ParameterError(f"seed {seed!r} must be a whole number 0 or more")
+        seed = check_seed(seed)
         seed_value: int | None = seed
         ev["seed"] = Evidence(seed, (), "explicit", "given as an option")
     elif ex.seed is not None:
