@@ -226,3 +226,14 @@ def test_named_soloists_in_an_orchestral_style_get_the_orchestra():
     roles = {t.role for t in r.score.tracks if t.notes}
     assert {"bass", "harmony"} <= roles or {"bass", "strings"} <= roles, roles
     assert r.score.note_count > 150
+
+
+def test_generate_reports_its_stages_through_mastering():
+    seen = []
+    generate("calm piano", duration=8, seed=1, options=RenderOptions(backend="sine"),
+             progress=lambda stage, f: seen.append((stage, f)))
+    stages = [s for s, _ in seen]
+    assert stages[:2] == ["understanding", "composing"]
+    assert "synthesizing" in stages and "mastering" in stages
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] <= 1.0

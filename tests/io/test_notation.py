@@ -173,3 +173,11 @@ def test_transposing_instruments_are_written_as_the_player_reads(tmp_path):
     back = read_musicxml(path)  # read back at sounding pitch, in the concert key
     assert all([n.pitch for n in t.notes] == [n.pitch for n in line] for t in back.tracks)
     assert back.key_signatures == score.key_signatures
+
+
+def test_many_parts_export_without_music21_chatter(tmp_path, capfd):
+    tracks = tuple(Track(f"T{i}", (Note(60 + i % 12, 0, 1),), program=(i * 5) % 128)
+                   for i in range(18))
+    write_musicxml(Score(tracks=tracks, tempos=(TempoChange(0, 100),)), tmp_path / "m.xml")
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
