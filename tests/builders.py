@@ -87,3 +87,17 @@ def band_score(bars: int = 8, *, bpm: float = 120.0, n_tracks: int = 8, seed: in
 
 def bars_for_seconds(seconds: float, bpm: float = 120.0, beats_per_bar: int = 4) -> int:
     return max(1, round(seconds * bpm / 60.0 / beats_per_bar))
+
+
+def track_parts(parsed) -> list[list]:
+    """A music21 score's parts grouped per track: a grand staff's two PartStaffs are one."""
+    import music21
+
+    groups: list[list] = []
+    for p in parsed.parts:
+        if isinstance(p, music21.stream.PartStaff) and groups and isinstance(
+                groups[-1][0], music21.stream.PartStaff) and groups[-1][0].partName == p.partName:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return groups

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import band_score, track
+from builders import band_score, track, track_parts
 from tunecraft.errors import InputFileError, OutputFileError
 from tunecraft.io.musicxml import read_musicxml, score_to_music21, write_musicxml
 from tunecraft.score import (
@@ -86,22 +86,10 @@ def rich_file(tmp_path_factory) -> Path:
     return path
 
 
-def _track_parts(parsed) -> list[list]:
-    """music21's parts grouped per track: a grand staff's two PartStaffs are one track."""
-    groups: list[list] = []
-    for p in parsed.parts:
-        if isinstance(p, music21.stream.PartStaff) and groups and isinstance(
-                groups[-1][0], music21.stream.PartStaff) and groups[-1][0].partName == p.partName:
-            groups[-1].append(p)
-        else:
-            groups.append([p])
-    return groups
-
-
 def test_music21_parse_gives_same_notes_per_part(rich_file):
     score = rich_score()
     parsed = music21.converter.parse(rich_file)
-    groups = _track_parts(parsed)
+    groups = track_parts(parsed)
     assert [g[0].partName for g in groups] == [t.name for t in score.tracks]
     for group, t in zip(groups, score.tracks, strict=True):
         if t.is_drum:  # unpitched: read back through tunecraft's drum map (next test)
@@ -129,7 +117,7 @@ def test_written_file_has_marks_meters_keys_lyrics_and_voices(rich_file):
     assert lyrics == ["Hel", "lo", "my", "friend", "sing", "long", "la"]
     syllabic = [n.lyrics[0].syllabic for n in first.recurse().notes if n.lyrics][:3]
     assert syllabic == ["begin", "end", "single"]
-    groups = _track_parts(parsed)
+    groups = track_parts(parsed)
     strings = groups[2][0]
     assert any(m.voices for m in strings.getElementsByClass("Measure"))
     # Eb major is spelled with flats; the piano is on a grand staff (treble over bass).

@@ -13,6 +13,7 @@ from fractions import Fraction
 import music21
 import pytest
 
+from builders import track_parts
 from tunecraft.api import generate
 from tunecraft.io.musicxml import (
     BASS_CLEF_PROGRAMS,
@@ -30,24 +31,13 @@ from tunecraft.score import Note, Score, TempoChange, Track
 from tunecraft.styles import load_style, style_ids
 
 
-def _parts_by_track(parsed) -> list[list]:
-    groups: list[list] = []
-    for p in parsed.parts:
-        if isinstance(p, music21.stream.PartStaff) and groups and isinstance(
-                groups[-1][0], music21.stream.PartStaff) and groups[-1][0].partName == p.partName:
-            groups[-1].append(p)
-        else:
-            groups.append([p])
-    return groups
-
-
 @pytest.mark.parametrize("style", style_ids())
 def test_every_style_prints_as_a_readable_score(tmp_path, style):
     prompt = load_style(style).name
     r = generate(f"{prompt} music", duration=15, seed=3, render=False)
     score = r.score
     parsed = music21.converter.parse(write_musicxml(score, tmp_path / "s.musicxml"))
-    groups = _parts_by_track(parsed)
+    groups = track_parts(parsed)
     assert [g[0].partName for g in groups] == [t.name for t in score.tracks]
     for track, staves in zip(score.tracks, groups, strict=True):
         grid = notation_grid(track)
