@@ -777,7 +777,7 @@ def _check(source: Score, duration: float, prompt: str | None, seed: int) -> Non
 
 
 def _input_key(source: Score, end: float) -> tuple[KeySignature, str]:
-    from ..evaluate.adherence import key_estimate
+    from ..analysis import key_estimate
 
     key = source.key_at(max(0.0, end - _EPS))
     bare = len(source.key_signatures) == 1 and (key.tonic, key.mode) == (0, "major")

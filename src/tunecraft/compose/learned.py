@@ -63,18 +63,11 @@ def monophonic(notes: Sequence[Note], end: float | None = None) -> list[Note]:
 
 
 def _key_fit(notes: Sequence[Note]) -> tuple[KeySignature, float]:
-    from ..models.sampling import _MAJOR, _MINOR, estimate_key
+    """The key of the notes and how well they fit it (the one key finder's correlation)."""
+    from ..analysis import key_of_notes
 
-    key = estimate_key(notes)
-    hist = [0.0] * 12
-    for n in notes:
-        hist[n.pitch % 12] += n.duration
-    prof = _MAJOR if key.mode == "major" else _MINOR
-    p = [prof[(i - key.tonic) % 12] for i in range(12)]
-    mh, mp = sum(hist) / 12, sum(p) / 12
-    num = sum((h - mh) * (q - mp) for h, q in zip(hist, p, strict=True))
-    den = (sum((h - mh) ** 2 for h in hist) * sum((q - mp) ** 2 for q in p)) ** 0.5
-    return key, (num / den if den else -1.0)
+    tonic, mode, r = key_of_notes(notes)
+    return KeySignature(0.0, tonic, mode), (r if notes else -1.0)
 
 
 def fit_to_key(notes: Sequence[Note], key: KeySignature) -> list[Note]:

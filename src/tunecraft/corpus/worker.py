@@ -212,7 +212,7 @@ def midi_safe(score: Any) -> Any:
 
 def describe(score: Any, tempo: float | None = None) -> dict[str, Any]:
     """Manifest statistics of a score: duration, notes, key, tempo, tracks."""
-    from ..evaluate.adherence import key_estimate
+    from ..analysis import key_estimate
     from ..score.types import KeySignature
 
     try:

@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..analysis import best_key, key_estimate, pitch_class_histogram, tempo_estimate
 from ..audio import Audio
 from ..errors import ParameterError
 from ..gm import FAMILIES, program_family
@@ -75,20 +75,6 @@ AUDIO_TAIL_SECONDS = 3.0
 _BPM_EPS = 1e-6
 _TIME_EPS = 1e-3  # seconds
 
-# Krumhansl-Kessler key profiles (Krumhansl 1990), tonic first.
-_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-
-def _profiles() -> np.ndarray:
-    """24 rows: the 12 major keys (tonic 0-11) then the 12 minor keys, z-scored."""
-    rows = [np.roll(p, t) for p in (_KK_MAJOR, _KK_MINOR) for t in range(12)]
-    m = np.array(rows)
-    m = m - m.mean(axis=1, keepdims=True)
-    return m / np.linalg.norm(m, axis=1, keepdims=True)
-
-
-_PROFILES = _profiles()
 
 # Excluded words that name more than a GM family: program sets and roles per word.
 _VOCAL_PROGRAMS = frozenset({52, 53, 54})  # Choir Aahs, Voice Oohs, Synth Voice
@@ -179,50 +165,6 @@ class AdherenceReport:
 
 # ----------------------------------------------------------------------------------------------
 # Public helpers
-
-
-def key_estimate(score: Score) -> tuple[int, str, float]:
-    """Estimate the key of a score's pitched notes: ``(tonic pitch class, mode, correlation)``.
-
-    A pitch-class histogram weighted by note length (drum tracks left out) is correlated with
-    the 24 rotations of the Krumhansl-Kessler major and minor profiles; the best one wins.
-    Raises :class:`ParameterError` when the score has no pitched notes.
-    """
-    hist = _pitch_class_histogram(score.tracks)
-    if hist.sum() <= 0:
-        raise ParameterError("the score has no pitched notes to find a key in")
-    return _best_key(hist)
-
-
-def tempo_estimate(audio: Audio, *, prior: float | None = None) -> float:
-    """Estimate the tempo of ``audio`` in bpm with librosa (onset envelope of the mono mix).
-
-    ``prior`` centres librosa's tempo prior (a log-normal one octave wide); None uses librosa's
-    neutral default of 120 bpm, so nothing about the expected answer leaks into the estimate.
-    Returns ``nan`` when the audio is too short or silent to tell. librosa is imported here,
-    on first use (set ``NUMBA_CACHE_DIR`` to a persistent folder to keep its compiled code).
-    """
-    if not isinstance(audio, Audio):
-        raise ParameterError(f"tempo_estimate needs an Audio, got {type(audio).__name__}")
-    if prior is not None and not (math.isfinite(prior) and 20.0 <= prior <= 400.0):
-        raise ParameterError(f"tempo prior {prior!r} bpm must be between 20 and 400")
-    y = np.ascontiguousarray(audio.mono(), dtype=np.float32)
-    sr = audio.sample_rate
-    if y.size < 4 * sr or not np.any(np.abs(y) > 1e-6):
-        return math.nan
-    import librosa
-
-    # A 256-sample hop at 22.05 kHz (11.6 ms), scaled to the audio's rate without resampling:
-    # librosa's usual 512 quantises the beat period so coarsely that 120 bpm reads as 117.5.
-    hop = max(32, round(256 * sr / 22050))
-    n_fft = 2 ** max(8, round(math.log2(2048 * sr / 22050)))  # 2048 at 22.05 kHz
-    envelope = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=n_fft)
-    if not np.any(envelope > 0):
-        return math.nan
-    tempo = librosa.feature.tempo(onset_envelope=envelope, sr=sr, hop_length=hop,
-                                  start_bpm=120.0 if prior is None else float(prior))
-    value = float(np.asarray(tempo).ravel()[0])
-    return value if value > 0 else math.nan
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,11 +280,11 @@ def _relative(tonic: int, mode: str) -> tuple[int, str]:
 
 def _check_key_analysis(spec: MusicSpec, score: Score) -> Check:
     want = KeySignature(0.0, spec.key_tonic, spec.mode)
-    hist = _pitch_class_histogram(score.tracks)
+    hist = pitch_class_histogram(n for t in score.tracks if not t.is_drum for n in t.notes)
     if hist.sum() <= 0:
         return Check("key_analysis", True, want.name, None, False,
                      "no pitched notes to analyse")
-    tonic, mode, r = _best_key(hist)
+    tonic, mode, r = best_key(hist)
     found = KeySignature(0.0, tonic, mode)
     measured = {"key": found.name, "correlation": round(r, 3)}
     if (tonic, mode) == (want.tonic, want.mode):
@@ -352,30 +294,6 @@ def _check_key_analysis(spec: MusicSpec, score: Score) -> Check:
                      f"the notes lean towards the relative key, {found.name}")
     return Check("key_analysis", False, want.name, measured, False,
                  f"the notes sound more like {found.name} than {want.name}")
-
-
-def _pitch_class_histogram(tracks: Iterable[Track]) -> np.ndarray:
-    pitches: list[int] = []
-    weights: list[float] = []
-    for t in tracks:
-        if t.is_drum:
-            continue
-        for n in t.notes:
-            pitches.append(n.pitch % 12)
-            weights.append(min(n.duration, 4.0))  # a held pad chord should not drown the tune
-    if not pitches:
-        return np.zeros(12)
-    return np.bincount(np.asarray(pitches), weights=np.asarray(weights), minlength=12)
-
-
-def _best_key(hist: np.ndarray) -> tuple[int, str, float]:
-    h = hist - hist.mean()
-    norm = np.linalg.norm(h)
-    if norm == 0:  # every pitch class equally present: no key stands out
-        return 0, "major", 0.0
-    r = _PROFILES @ (h / norm)
-    i = int(np.argmax(r))
-    return i % 12, ("major" if i < 12 else "minor"), float(r[i])
 
 
 # -- meter -------------------------------------------------------------------------------------

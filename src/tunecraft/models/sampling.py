@@ -46,29 +46,12 @@ log = logging.getLogger(__name__)
 
 __all__ = ["estimate_key", "sample", "sample_notes"]
 
-# Krumhansl-Kessler key profiles.
-_MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-_MINOR = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
-
-
 def estimate_key(notes: Sequence[Note]) -> KeySignature:
-    """The key whose profile best fits the notes' duration-weighted pitch classes."""
-    hist = [0.0] * 12
-    for n in notes:
-        hist[n.pitch % 12] += n.duration
-    if not any(hist):
-        return KeySignature(0.0, 0, "major")
-    best: tuple[float, int, str] = (-2.0, 0, "major")
-    for mode, prof in (("major", _MAJOR), ("minor", _MINOR)):
-        for tonic in range(12):
-            p = [prof[(i - tonic) % 12] for i in range(12)]
-            mh, mp = sum(hist) / 12, sum(p) / 12
-            num = sum((h - mh) * (q - mp) for h, q in zip(hist, p, strict=True))
-            den = math.sqrt(sum((h - mh) ** 2 for h in hist) * sum((q - mp) ** 2 for q in p))
-            r = num / den if den else -1.0
-            if r > best[0] + 1e-12:
-                best = (r, tonic, mode)
-    return KeySignature(0.0, best[1], best[2])
+    """The key whose profile best fits the notes (:func:`tunecraft.analysis.key_of_notes`)."""
+    from ..analysis import key_of_notes
+
+    tonic, mode, _ = key_of_notes(notes)
+    return KeySignature(0.0, tonic, mode)
 
 
 # ----------------------------------------------------------------------------------------------

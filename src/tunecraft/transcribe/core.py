@@ -79,7 +79,7 @@ def _tempo(y: np.ndarray, onsets: np.ndarray, options: TranscribeOptions
     if options.bpm is not None:
         bpm = options.bpm
     else:
-        from ..evaluate.adherence import tempo_estimate
+        from ..analysis import tempo_estimate
 
         est = tempo_estimate(Audio(y, _SAMPLE_RATE))
         bpm = _fold(est) if math.isfinite(est) and est > 0 else FALLBACK_BPM

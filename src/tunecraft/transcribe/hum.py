@@ -25,7 +25,7 @@ The steps (all in this module, librosa imported on first use):
    phase vector of the starts, weighted by a broad prior around 100 bpm against octave errors).
 5. **Meter and key**: 3/4 or 6/8 when long notes fall on a three-beat bar clearly better than
    on a four-beat bar, else 4/4; the bar line is put where the long notes fall. The key is
-   :func:`tunecraft.evaluate.adherence.key_estimate` of the notes.
+   :func:`tunecraft.analysis.key_estimate` of the notes.
 6. **Grid**: notes snapped to sixteenths, or to eighth-note triplets when those fit clearly
    better; one lead track.
 
@@ -518,7 +518,7 @@ def _build(rows: list[tuple[float, float, float]], *, bpm: float, meter: tuple[i
            grid: float | None, quantize: bool, program: int, origin: float, tuning: float,
            voiced_ratio: float) -> HeardMelody:
     """Seconds -> beats (beat 0 at ``origin``), grid, key; one lead track."""
-    from ..evaluate.adherence import key_estimate
+    from ..analysis import key_estimate
 
     period = 60.0 / bpm
     beat_rows = [((on - origin) / period, (off - origin) / period, round(p), p)
@@ -694,7 +694,7 @@ def melody_from_score(score: Score, *, program: int = 53) -> HeardMelody:
     """
     if not isinstance(score, Score):
         raise ParameterError(f"melody_from_score needs a Score, got {type(score).__name__}")
-    from ..evaluate.adherence import key_estimate
+    from ..analysis import key_estimate
 
     track = _lead_track(score)
     line = _skyline(track.notes)
