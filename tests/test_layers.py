@@ -65,3 +65,16 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
                       "    return load, cli\n")
     found = _imports(sample, "tunecraft.compose.probe")
     assert (2, "tunecraft.api") in found and (3, "tunecraft.cli") in found
+
+
+def test_the_cli_goes_through_the_public_api_only():
+    allowed = {"tunecraft", "tunecraft.api", "tunecraft.errors", "tunecraft.__version__",
+               "tunecraft.RenderOptions", "tunecraft.errors.TunecraftError",
+               "tunecraft.errors.ParameterError"}
+    stray = []
+    for path in sorted((SRC / "cli").rglob("*.py")):
+        for line, name in _imports(path):
+            if name.startswith("tunecraft") and not name.startswith("tunecraft.cli") \
+                    and name not in allowed and not name.startswith("tunecraft.api."):
+                stray.append(f"{path.name}:{line} {name}")
+    assert stray == []

@@ -201,6 +201,84 @@ def warm() -> float:
 
 
 # ----------------------------------------------------------------------------------------------
+# Understanding, listening and learning: the verbs the CLI, the studio and the conductor call
+
+
+def understand(prompt: str, *, duration: float | None = None, bpm: float | None = None,
+               key: str | None = None, meter: str | None = None,
+               instruments: list[str] | tuple[str, ...] | None = None,
+               seed: int | None = None) -> Any:
+    """The request in words as a :class:`~tunecraft.understand.MusicSpec`: every attribute
+    and the words that set it. Options beat the prompt."""
+    from .understand import parse
+
+    return parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
+                 instruments=list(instruments) if instruments else None, seed=seed)
+
+
+def explain(spec: Any) -> str:
+    """A spec as the lines ``tunecraft explain`` prints."""
+    from .understand import explain as _explain
+
+    return _explain(spec)
+
+
+def transcribe(source: Any, *, options: Any = None, **changes: Any) -> Any:
+    """Audio (a file or an :class:`Audio`) to a score with Basic Pitch; ``changes`` override
+    fields of :class:`~tunecraft.transcribe.TranscribeOptions`. Returns a Transcription."""
+    from dataclasses import replace
+
+    from .transcribe import TranscribeOptions
+    from .transcribe import transcribe as _transcribe
+
+    opts = options or TranscribeOptions()
+    if changes:
+        opts = replace(opts, **changes)
+    return _transcribe(source, options=opts)
+
+
+def ingest(sources: Any, out_dir: str | os.PathLike[str], **kwargs: Any) -> Any:
+    """Build (or resume) a corpus from files, folders and ``corpus:NAME[:N]``; see
+    :func:`tunecraft.corpus.ingest`."""
+    from .corpus import ingest as _ingest
+
+    return _ingest(list(sources), out_dir, **kwargs)
+
+
+def train(corpus_dir: str | os.PathLike[str], **kwargs: Any) -> Any:
+    """Train a sequence model on a corpus; see :func:`tunecraft.models.train`."""
+    from .models import train as _train
+
+    return _train(corpus_dir, **kwargs)
+
+
+def sample(model_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> Score:
+    """Sample a score from a model (default: the one shipped); see
+    :func:`tunecraft.models.sample`."""
+    from .models import sample as _sample
+
+    return _sample(model_dir, **kwargs)
+
+
+def chorale_demo() -> Score:
+    """The Bach chorale from music21's corpus arranged for strings and organ."""
+    from .demo import demo_score
+
+    return demo_score()
+
+
+def read_timeline(path: str | os.PathLike[str]) -> list[str]:
+    """The lines of a story timeline file ("M:SS prompt" per line)."""
+    from .io.files import check_input
+
+    p = check_input(path)
+    try:
+        return p.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputFileError(p, "not a text file") from None
+
+
+# ----------------------------------------------------------------------------------------------
 # What is understood
 
 

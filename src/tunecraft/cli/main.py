@@ -162,7 +162,7 @@ def _audio_options(f: Any) -> Any:
 
 def _render_options(backend: str, soundfont: Path | None, **more: Any) -> Any:
     """RenderOptions for the command line's --backend/--soundfont, or None for the defaults."""
-    from ..synth import RenderOptions
+    from .. import RenderOptions
 
     if backend == "auto" and soundfont is None and not more:
         return None
@@ -180,8 +180,7 @@ def _render_options(backend: str, soundfont: Path | None, **more: Any) -> Any:
 def render(source: Path, output: Path | None, stems: bool, soundfont: Path | None,
            backend: str, force: bool, quiet_cmd: bool, no_master: bool) -> None:
     """Render a MIDI, MusicXML or tunecraft JSON score to audio."""
-    from .. import api
-    from ..synth import RenderOptions
+    from .. import RenderOptions, api
 
     output = output or Path("out") / f"{source.stem}.wav"
 
@@ -370,16 +369,15 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
 def explain(prompt: tuple[str, ...], duration: float | None, bpm: float | None, key: str | None,
             meter: str | None, as_json: bool) -> None:
     """Show how a request is understood: every attribute and the words that set it."""
-    from ..understand import explain as _explain
-    from ..understand import parse
+    from .. import api
 
-    spec = parse(" ".join(prompt), duration=duration, bpm=bpm, key=key, meter=meter)
+    spec = api.understand(" ".join(prompt), duration=duration, bpm=bpm, key=key, meter=meter)
     if as_json:
         import json
 
         click.echo(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(_explain(spec))
+        click.echo(api.explain(spec))
 
 
 def _words_line(words: list[str], width: int = 96) -> str:
@@ -464,9 +462,7 @@ def demo(output: Path, prompt: str, seed: int, duration: float, chorale: bool,
     api.check_bundle(output, overwrite=force)
     with _Spinner(quiet_cmd, "composing and rendering the demo"):
         if chorale:
-            from ..demo import demo_score
-
-            bundle = api.save(demo_score(), output, stems=stems, overwrite=force,
+            bundle = api.save(api.chorale_demo(), output, stems=stems, overwrite=force,
                               options=_render_options(backend, soundfont, reverb=0.3))
         else:
             result = api.generate(prompt, seed=seed, duration=duration, stems=stems,
@@ -509,15 +505,10 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
 
     from .. import api
     from ..errors import ParameterError
-    from ..io.files import check_input
 
     lines = list(timeline)
     if timeline_file is not None:
-        path = check_input(timeline_file)
-        try:
-            lines += path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError:
-            raise ParameterError(f"{timeline_file}: not a text file") from None
+        lines += api.read_timeline(timeline_file)
     if not lines:
         raise ParameterError("give the timeline: \"0:00 PROMPT\" \"0:15 PROMPT\" ... or "
                              "--file story.txt")
@@ -711,21 +702,15 @@ def transcribe(source: Path, output: Path | None, force: bool, quiet_cmd: bool,
                onset_threshold: float | None, frame_threshold: float | None,
                min_note_ms: float | None, pitch_bends: bool, no_quantize: bool) -> None:
     """Transcribe audio (WAV, MP3, FLAC, OGG) to MIDI with Basic Pitch."""
-    from dataclasses import replace
-
     from .. import api
-    from ..transcribe import TranscribeOptions
-    from ..transcribe import transcribe as _transcribe
 
     output = output or Path("out") / f"{source.stem}.mid"
     api.check_transcription_target(output, overwrite=force, inputs=[source])
-    opts = TranscribeOptions()
     given = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
              "min_note_ms": min_note_ms}
-    opts = replace(opts, **{k: v for k, v in given.items() if v is not None},
-                   pitch_bends=pitch_bends, quantize=not no_quantize)
     with _Spinner(quiet_cmd, "listening (Basic Pitch)"):
-        result = _transcribe(source, options=opts)
+        result = api.transcribe(source, **{k: v for k, v in given.items() if v is not None},
+                                pitch_bends=pitch_bends, quantize=not no_quantize)
     paths = api.save_transcription(result, output, source=source, overwrite=force)
     if quiet_cmd:
         return
@@ -752,11 +737,11 @@ def ingest(sources: tuple[str, ...], output: Path, engine: str, workers: int | N
     Built-in corpora from music21: corpus:bach-chorales, corpus:essen-folk, corpus:oneill,
     corpus:ryans (add :N to take the first N pieces).
     """
-    from ..corpus import ingest as _ingest
+    from .. import api
 
     bar = _Bar(quiet_cmd)
     try:
-        report = _ingest(list(sources), output, engine=engine, workers=workers,
+        report = api.ingest(sources, output, engine=engine, workers=workers,
                          progress=lambda done, total: bar.update("ingesting", done, total))
     finally:
         bar.close()
@@ -793,7 +778,7 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
     """Train a sequence model (the tutorial's LSTM or a Transformer) on a corpus."""
     import time
 
-    from ..models import train as _train
+    from .. import api
 
     bar = _Bar(quiet_cmd)
     started = time.monotonic()
@@ -821,7 +806,7 @@ def train(corpus: Path, output: Path, kind: str, epochs: int, batch_size: int,
     if lr is not None:
         kwargs["lr"] = lr
     try:
-        report = _train(corpus, **kwargs)
+        report = api.train(corpus, **kwargs)
     finally:
         bar.close()
     click.echo(str(report))
@@ -849,7 +834,6 @@ def sample(model_dir: Path | None, output: Path | None, prompt_midi: Path | None
     import secrets
 
     from .. import api
-    from ..models import sample as _sample
 
     if seed is None:
         seed = secrets.randbelow(2**31)
@@ -858,7 +842,7 @@ def sample(model_dir: Path | None, output: Path | None, prompt_midi: Path | None
     api.check_bundle(output, overwrite=force, inputs=inputs)
     prompt = api.load(prompt_midi) if prompt_midi is not None else None
     with _Spinner(quiet_cmd, "sampling and rendering"):
-        score = _sample(model_dir, prompt=prompt, bars=bars, temperature=temperature,
+        score = api.sample(model_dir, prompt=prompt, bars=bars, temperature=temperature,
                         top_p=top_p, seed=seed)
         bundle = api.save(score, output, options=_render_options(backend, soundfont),
                           stems=stems, overwrite=force, inputs=inputs,
