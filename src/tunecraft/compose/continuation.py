@@ -822,7 +822,7 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
     plan, harmony = _plan(spec, style, bars=bars, seed=seed, last=last, input_key=in_key)
 
     # The parts: one per input track, in its role; explicit new instruments join.
-    from ..evaluate.adherence import excluded_by
+    from ..understand.exclusions import excluded_by
 
     excluded = tuple(spec.excluded)
     silenced: list[str] = []

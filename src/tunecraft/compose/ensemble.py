@@ -180,8 +180,8 @@ def _is_excluded(req, excluded: tuple[str, ...]) -> bool:
     """Whether an implied instrument is one the request ruled out ("no vocals", "sin bajo")."""
     if not excluded:
         return False
-    from ..evaluate.adherence import excluded_by
     from ..score import Track
+    from ..understand.exclusions import excluded_by
 
     role = score_role(req.role)
     probe = Track(req.name or "x", (), program=req.program, is_drum=req.is_drum, role=role)

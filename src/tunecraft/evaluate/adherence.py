@@ -49,8 +49,9 @@ import numpy as np
 from ..analysis import best_key, key_estimate, pitch_class_histogram, tempo_estimate
 from ..audio import Audio
 from ..errors import ParameterError
-from ..gm import FAMILIES, program_family
 from ..score.types import KeySignature, Score, Track
+from ..understand.exclusions import excluded_by
+from ..understand.exclusions import is_kit as _is_kit
 
 if TYPE_CHECKING:
     from ..understand.spec import InstrumentRequest, MusicSpec
@@ -74,13 +75,6 @@ AUDIO_TAIL_SECONDS = 3.0
 
 _BPM_EPS = 1e-6
 _TIME_EPS = 1e-3  # seconds
-
-
-# Excluded words that name more than a GM family: program sets and roles per word.
-_VOCAL_PROGRAMS = frozenset({52, 53, 54})  # Choir Aahs, Voice Oohs, Synth Voice
-_STRING_PROGRAMS = frozenset(range(40, 47)) | frozenset(range(48, 52))  # not Timpani (47)
-_EXCLUSION_ALIASES = {"vocals": "vocal", "voice": "vocal", "voices": "vocal", "drum": "drums",
-                      "kit": "drums", "pianos": "piano", "guitars": "guitar"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -313,10 +307,6 @@ def _check_meter(spec: MusicSpec, score: Score) -> Check:
 # -- instruments -------------------------------------------------------------------------------
 
 
-def _is_kit(track: Track) -> bool:
-    return track.is_drum and track.role != "percussion"
-
-
 def _describe(track: Track) -> str:
     return f"{track.name} ({track.instrument})"
 
@@ -339,36 +329,6 @@ def _check_instruments(spec: MusicSpec, score: Score) -> Check:
         return Check("instruments", False, expected, measured, True,
                      f"requested but not playing: {', '.join(missing)}")
     return Check("instruments", True, expected, measured, True)
-
-
-def excluded_by(term: str, track: Track) -> bool:
-    """Whether ``track`` is what an excluded word (name, family or role) names."""
-    term = _EXCLUSION_ALIASES.get(term, term)
-    if term == "drums":
-        return _is_kit(track)
-    if term == "percussion":
-        return (track.is_drum and track.role == "percussion") or track.role == "percussion"
-    if track.role == term:
-        return True
-    if term == "vocal":
-        return (not track.is_drum and track.program in _VOCAL_PROGRAMS) or any(
-            n.lyric for n in track.notes)
-    if track.is_drum:
-        return False
-    if term == "strings":
-        return track.program in _STRING_PROGRAMS
-    if term in FAMILIES:
-        return program_family(track.program) == term
-    entry = _lexicon_instrument(term)
-    if entry is not None:
-        return not entry["drum"] and track.program == entry["program"]
-    return track.name.strip().lower() == term
-
-
-def _lexicon_instrument(name: str) -> dict[str, Any] | None:
-    from ..understand import lexicon
-
-    return lexicon.load().instruments.get(name)
 
 
 def _check_excluded(spec: MusicSpec, score: Score) -> Check:

@@ -165,9 +165,9 @@ def true_peak_dbtp(audio: Audio) -> float:
 
 
 @functools.cache
-def _k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
-    """The BS.1770 K-weighting at ``sample_rate`` as second-order sections, and its passband
-    gain: pyloudnorm's two stages (a +4 dB high shelf at 1500 Hz, Q 1/sqrt 2, and a high-pass at
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """The BS.1770 K-weighting at ``sample_rate`` as second-order sections: pyloudnorm's two
+    stages (a +4 dB high shelf at 1500 Hz, Q 1/sqrt 2, and a high-pass at
     38 Hz, Q 0.5), designed with the same formulas for any sample rate."""
     rows = []
     for kind, gain_db, q, fc in (("high_shelf", 4.0, 1 / math.sqrt(2), 1500.0),
@@ -185,7 +185,7 @@ def _k_weighting(sample_rate: int) -> tuple[np.ndarray, float]:
             b = ((1 + cw) / 2, -(1 + cw), (1 + cw) / 2)
             a = (1 + alpha, -2 * cw, 1 - alpha)
         rows.append([*(v / a[0] for v in b), *(v / a[0] for v in a)])
-    return np.array(rows, dtype=np.float64), 1.0
+    return np.array(rows, dtype=np.float64)
 
 
 def _loudness(x: np.ndarray, sample_rate: int) -> float:
@@ -202,15 +202,13 @@ def _loudness(x: np.ndarray, sample_rate: int) -> float:
     frames = x.shape[1]
     if not np.any(x):
         return -math.inf
-    sos, gain = _k_weighting(sample_rate)
+    sos = _k_weighting(sample_rate)
     weights = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel weights: L, R, C, Ls, Rs
     energy = np.zeros(max(frames, block), np.float64)
     channel = np.zeros_like(energy)  # shorter than one gating block: padded with silence
     for c in range(min(x.shape[0], len(weights))):  # one channel at a time: less memory
         channel[:frames] = x[c]
         y = _sosfilt(sos, channel)
-        if gain != 1.0:
-            y *= gain
         np.square(y, out=y)
         if weights[c] != 1.0:
             y *= weights[c]
