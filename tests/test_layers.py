@@ -78,3 +78,15 @@ def test_the_cli_goes_through_the_public_api_only():
                     and name not in allowed and not name.startswith("tunecraft.api."):
                 stray.append(f"{path.name}:{line} {name}")
     assert stray == []
+
+
+def test_no_public_name_is_also_a_submodule():
+    """``tunecraft.render`` was once the verb until ``tunecraft.render`` the package loaded
+    over it: a name served at the top must not be a module of the package."""
+    import tunecraft
+
+    modules = {p.stem if p.is_file() else p.name for p in SRC.iterdir()
+               if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists()))}
+    assert set(tunecraft.__all__) & modules == set()
+    for name in tunecraft.__all__:
+        assert callable(getattr(tunecraft, name)) or name == "__version__", name

@@ -51,6 +51,13 @@ _LAZY = {
     "render": "tunecraft.api",
     "info": "tunecraft.api",
     "convert": "tunecraft.api",
+    "render_stems": "tunecraft.api",
+    "explain": "tunecraft.api",
+    "instruments": "tunecraft.api",
+    "ingest": "tunecraft.api",
+    "train": "tunecraft.api",
+    "sample": "tunecraft.api",
+    "Bundle": "tunecraft.io.bundle",
     "RenderOptions": "tunecraft.synth",
 }
 
