@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checks import check_seed
+from .checks import resolve_seed
 from .errors import InputFileError, OutputFileError, ParameterError
 from .io.audio import AUDIO_READ_EXTS as AUDIO_IN_EXTS
 from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
 from .io.bundle import Bundle, bundle_json, check_bundle
+from .io.formats import SCORE_EXTS  # re-exported
+from .io.formats import extension as _ext
 
 if TYPE_CHECKING:
     from .audio import Audio
@@ -30,13 +32,6 @@ if TYPE_CHECKING:
     from .synth import Rendered, RenderOptions
 
 log = logging.getLogger(__name__)
-
-from .io.formats import SCORE_EXTS  # noqa: E402  (re-exported)
-
-
-def _ext(path: str | os.PathLike[str]) -> str:
-    return Path(path).suffix.lower()
-
 
 # ----------------------------------------------------------------------------------------------
 # Loading and saving scores
@@ -453,7 +448,6 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     .txt file) are sung by a vocal line, one note per syllable, stored as MIDI lyric events and
     MusicXML lyrics.
     """
-    import secrets
 
     from .compose import compose
     from .evaluate import adherence
@@ -463,9 +457,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         if progress is not None:
             progress(stage, fraction)
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     step("understanding", 0.0)
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
@@ -651,14 +643,12 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
     bundle, its JSON holding the source, the join point in beats and seconds, the spec and what
     was kept and what changed.
     """
-    import secrets
     from dataclasses import replace
 
     from .compose.continuation import continue_score
     from .score import Score
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = resolve_seed(seed)  # checked before a long audio file is transcribed
     transcribed = False
     label: str | None = None
     if isinstance(source, Score):
@@ -712,7 +702,6 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     round again. Returns an :class:`~tunecraft.compose.arrange.ArrangeResult`; ``.save(PATH)``
     writes the bundle, its JSON saying what melody was heard.
     """
-    import secrets
     from dataclasses import replace as _replace
 
     from .audio import Audio as _Audio
@@ -720,9 +709,7 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     from .score import Score as _Score
     from .transcribe.hum import HeardMelody, melody_from_score, track_melody
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
     source = "<melody>"
     src = melody_path_or_score
     if isinstance(src, HeardMelody):

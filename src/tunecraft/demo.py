@@ -184,14 +184,15 @@ EXAMPLE_FILES = ("tune.mid", "hum.wav", "whistle.mp3", "take.wav", "song.mid", "
                  "story.txt")
 
 
-def tune_notes(tune: Sequence[tuple[int | None, float]], bpm: float,
-               lead_in: float = 0.4) -> list[tuple[float, float, int]]:
-    """``(pitch, beats)`` pairs as (onset s, offset s, pitch), 92% legato, after ``lead_in``."""
+def tune_notes(tune: Sequence[tuple[int | None, float]], bpm: float, lead_in: float = 0.4,
+               *, legato: float = 0.92) -> list[tuple[float, float, int]]:
+    """``(pitch, beats)`` pairs as (onset s, offset s, pitch) from ``lead_in``, each note
+    sounding ``legato`` of its length (a breath between notes below 1)."""
     out, t = [], lead_in
     for pitch, beats in tune:
         dur = beats * 60.0 / bpm
         if pitch is not None:
-            out.append((t, t + dur * 0.92, pitch))
+            out.append((t, t + dur * legato, pitch))
         t += dur
     return out
 

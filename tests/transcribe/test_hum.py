@@ -22,6 +22,7 @@ import itertools
 
 from tunecraft.audio import Audio
 from tunecraft.demo import sing
+from tunecraft.demo import tune_notes as demo_tune_notes
 from tunecraft.errors import InputFileError
 from tunecraft.score import Note, Score, TempoChange, TimeSignature, Track
 
@@ -47,15 +48,8 @@ TUNES = {"ode_to_joy": (ODE_TO_JOY, 100.0), "twinkle": (TWINKLE, 96.0),
 
 
 def tune_notes(tune, bpm: float, lead_in: float = 0.4) -> list[tuple[float, float, int]]:
-    """(onset s, offset s, pitch) of a tune, sounding from ``lead_in`` seconds."""
-    t = 0.0
-    out = []
-    beat = 60.0 / bpm
-    for pitch, beats in tune:
-        if pitch is not None:
-            out.append((lead_in + t * beat, lead_in + (t + beats) * beat, pitch))
-        t += beats
-    return out
+    """(onset s, offset s, pitch) of a tune, sounding from ``lead_in`` seconds, fully legato."""
+    return demo_tune_notes(tune, bpm, lead_in, legato=1.0)
 
 
 def tune_score(tune, bpm: float) -> Score:
@@ -207,9 +201,8 @@ def test_options_are_checked(hm):
     ("whistle", 0.3, 40.0, 2), ("hum", -0.3, 60.0, 0), ("whistle", 0.42, 20.0, 0)])
 def test_a_singer_off_pitch_and_drifting_stays_in_one_key(hm, kind, offset, drift, seed):
     """Every note keeps its interval to the tune: a drift never adds a semitone midway."""
-    from tunecraft.demo import tune_notes as detached  # 92% legato: a breath between notes
-
-    audio = sing(detached(ODE_TO_JOY, 100.0), kind=kind, seed=seed, transpose=offset,
+    # 92% legato: a breath between notes.
+    audio = sing(demo_tune_notes(ODE_TO_JOY, 100.0), kind=kind, seed=seed, transpose=offset,
                  drift_cents=drift)
     got = [n.pitch for n in hm.track_melody(audio).score.notes]
     ref = [p for p, _ in ODE_TO_JOY if p is not None]

@@ -312,13 +312,10 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
              force: bool, check_audio: bool, lyrics: str | None, melisma: bool,
              melody_engine: str, model_dir: Path | None, quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
-    import secrets
-
     from .. import api
 
     text = " ".join(prompt)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = api.resolve_seed(seed)
     out = output or Path("out") / f"{_slug(text)}-{seed}.wav"
     lyric_inputs = [lyrics] if lyrics and Path(lyrics).exists() else []
     api.check_bundle(out, overwrite=force, inputs=lyric_inputs)  # before any work
@@ -501,8 +498,6 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
       tunecraft story "0:00 time to meditate" "0:15 time to wake up" \\
                       "0:30 time to run" "0:45 time to give 100%" --duration 60
     """
-    import secrets
-
     from .. import api
     from ..errors import ParameterError
 
@@ -512,8 +507,7 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
     if not lines:
         raise ParameterError("give the timeline: \"0:00 PROMPT\" \"0:15 PROMPT\" ... or "
                              "--file story.txt")
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = api.resolve_seed(seed)
     out = output or Path("out") / f"story-{seed}.wav"
     inputs = [timeline_file] if timeline_file is not None else []
     api.check_bundle(out, overwrite=force, inputs=inputs)
@@ -548,12 +542,9 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path | None, duration
       tunecraft arrange hum.wav "string quartet" -o out/quartet.wav
       tunecraft arrange tune.mid "jazz with saxophone" -o out/jazz.wav
     """
-    import secrets
-
     from .. import api
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = api.resolve_seed(seed)
     output = output or Path("out") / f"{melody.stem}-arranged-{seed}.wav"
     api.check_bundle(output, overwrite=force, inputs=[melody])
     with _Spinner(quiet_cmd, "listening and arranging"):
@@ -581,12 +572,9 @@ def continue_cmd(source: Path, output: Path | None, duration: float, prompt: str
                  only_new: bool, seed: int | None, stems: bool, backend: str,
                  soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Continue a MIDI, MusicXML or audio file: same tempo, meter, key and instruments."""
-    import secrets
-
     from .. import api
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = api.resolve_seed(seed)
     output = output or Path("out") / f"{source.stem}-continued-{seed}.wav"
     api.check_bundle(output, overwrite=force, inputs=[source])
     with _Spinner(quiet_cmd, "continuing"):
@@ -831,12 +819,9 @@ def sample(model_dir: Path | None, output: Path | None, prompt_midi: Path | None
            temperature: float, top_p: float, seed: int | None, stems: bool, backend: str,
            soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
     """Sample music from a trained model (default: the model shipped with tunecraft)."""
-    import secrets
-
     from .. import api
 
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    seed = api.resolve_seed(seed)
     output = output or Path("out") / f"sample-{seed}.wav"
     inputs = [prompt_midi] if prompt_midi is not None else []
     api.check_bundle(output, overwrite=force, inputs=inputs)

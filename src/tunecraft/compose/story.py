@@ -45,13 +45,12 @@ import logging
 import math
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..checks import check_seed
+from ..checks import resolve_seed
 from ..errors import ParameterError
 from ..score import (
     Chord,
@@ -465,9 +464,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
     from .plan import make_plan
 
     items, duration = _check_timeline(timeline, duration)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
-    seed = check_seed(seed)
+    seed = resolve_seed(seed)
 
     # 1. Understand each segment; check that each lasts at least a bar.
     segs: list[_Seg] = []

@@ -153,7 +153,9 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
     """Like :func:`atomic_output` for several files that must appear together or not at all."""
     for p in paths:
         check_output(p)
-        ensure_folder(p.parent if str(p.parent) else Path("."), for_path=p)
+    created = [(top, folder) for p in paths
+               for folder in [p.parent if str(p.parent) else Path(".")]
+               if (top := ensure_folder(folder, for_path=p)) is not None]
     tmps: list[Path] = []
     try:
         for p in paths:
@@ -168,6 +170,8 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
         for tmp in tmps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+        for top, folder in created:  # as atomic_output: no empty folder left by a failure
+            remove_empty_folders(top, stop=folder)
         if isinstance(exc, OSError) and not isinstance(exc, TunecraftError):
             raise OutputFileError(paths[0], f"cannot be written ({exc.strerror or exc})") \
                 from None

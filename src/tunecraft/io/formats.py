@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 SCORE_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".json")
 
 
-def _ext(path: str | os.PathLike[str]) -> str:
+def extension(path: str | os.PathLike[str]) -> str:
+    """A file's extension in lower case, with the dot ("" when there is none)."""
     return Path(path).suffix.lower()
 
 
@@ -30,7 +31,7 @@ def read_score(path: str | os.PathLike[str], *, allow_empty: bool = False) -> Sc
     Raises :class:`~tunecraft.errors.InputFileError` for a missing, empty, corrupt or unknown
     file, and for a score without notes unless ``allow_empty``.
     """
-    ext = _ext(path)
+    ext = extension(path)
     if ext in (".mid", ".midi", ".smf", ".kar"):
         from .midi import read_midi
 
@@ -81,7 +82,7 @@ def _read_score_json(path: str | os.PathLike[str]) -> Score:
 
 def write_score(score: Score, path: str | os.PathLike[str]) -> Path:
     """Write only the score: .mid, .musicxml/.xml/.mxl or .json, chosen by the extension."""
-    ext = _ext(path)
+    ext = extension(path)
     if ext in (".mid", ".midi"):
         from .midi import write_midi
 

@@ -442,14 +442,9 @@ def score_to_music21(score: Score) -> music21.stream.Score:
             word = "accel." if target > score.tempos[k - 1].bpm else "rit."
             tempo_marks.append((at, expressions.TextExpression(word)))
         exact = round(t.bpm, 3)
-        if k in inside:  # heard, not shown: the ramp's steps
-            mm = tempo.MetronomeMark(number=None, referent=1.0)
-            mm.numberImplicit = True
-            mm.numberSounding = exact
-            tempo_marks.append((at, mm))
-            continue
-        tempo_marks.append((at, tempo.MetronomeMark(number=round(t.bpm), referent=1.0)))
-        if exact != round(t.bpm):  # the exact tempo for playback and reading back
+        if k not in inside:  # a ramp's steps are heard, not shown
+            tempo_marks.append((at, tempo.MetronomeMark(number=round(t.bpm), referent=1.0)))
+        if k in inside or exact != round(t.bpm):  # the exact tempo, for playback and reading
             mm = tempo.MetronomeMark(number=None, referent=1.0)
             mm.numberImplicit = True
             mm.numberSounding = exact
