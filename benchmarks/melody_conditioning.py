@@ -133,15 +133,17 @@ def main() -> None:
         heard_f1 = f1([(a, b, p + octave) for a, b, p in ref], list(heard.notes_seconds))
         prompt = PROMPTS[i % len(PROMPTS)]
         r = api.arrange(heard, prompt, seed=i, stems=True)
-        lead_stem = r.stems[r.lead]
-        t0 = r.score.seconds_at(r.melody_start)
+        how = r.meta["conditioning"]
+        lead_stem = r.stems[how["lead"]]
+        start = how["melody_start_beat"]
+        t0 = r.score.seconds_at(start)
         period = 60.0 / heard.bpm
-        inp = [(n.start * period, n.end * period, n.pitch + r.octave_shift)
+        inp = [(n.start * period, n.end * period, n.pitch + how["octave_shift"])
                for n in heard.notes]
         tune_end = max(n.end for n in heard.notes)
         out = [(r.score.seconds_at(n.start) - t0, r.score.seconds_at(n.end) - t0, n.pitch)
-               for n in r.lead_notes
-               if r.melody_start <= n.start < r.melody_start + tune_end]
+               for n in r.score.track(how["lead"]).notes
+               if start <= n.start < start + tune_end]
         lead_f1 = f1(inp, out, onset_tol=0.05)
         chroma = chroma_similarity(audio, lead_stem, heard.origin, t0, tune_end * period)
         truth = Score(tracks=(Track("t", tuple(Note(p, s, d) for p, s, d in tune)),))

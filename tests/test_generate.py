@@ -196,7 +196,7 @@ def test_pads_sit_above_the_comping_instead_of_doubling_it():
 def test_the_package_exposes_the_verbs():
     r = tunecraft.generate("calm celtic tune with tin whistle and harp", duration=15, seed=7,
                            render=False)
-    assert isinstance(r, tunecraft.Result) and r.report.passed
+    assert isinstance(r, tunecraft.Take) and r.report.passed
     assert callable(tunecraft.story) and callable(tunecraft.arrange)
     assert callable(tunecraft.continue_music)
 

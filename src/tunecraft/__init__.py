@@ -26,8 +26,16 @@ from .errors import (
     TunecraftError,
 )
 
-__version__ = "0.1.0"
 
+def _distribution_version() -> str:
+    """The installed distribution's version: pyproject.toml is the one place it is written
+    (read on first use of ``tunecraft.__version__``; importlib.metadata costs 40 ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tunecraft")
+    except PackageNotFoundError:  # pragma: no cover  (a source tree that was not installed)
+        return "0+unknown"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Public names served lazily from their modules.
@@ -45,7 +53,8 @@ _LAZY = {
     "story": "tunecraft.api",
     "arrange": "tunecraft.api",
     "continue_music": "tunecraft.api",
-    "Result": "tunecraft.api",
+    "Take": "tunecraft.take",
+    "Composition": "tunecraft.compose.composition",
     "load": "tunecraft.api",
     "save": "tunecraft.api",
     "render": "tunecraft.api",
@@ -74,7 +83,6 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getattr__)
     from .api import (  # noqa: F401
-        Result,
         arrange,
         continue_music,
         convert,
@@ -86,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getat
         story,
     )
     from .audio import Audio  # noqa: F401
+    from .compose.composition import Composition  # noqa: F401
     from .score import (  # noqa: F401
         Chord,
         KeySignature,
@@ -97,9 +106,13 @@ if TYPE_CHECKING:  # pragma: no cover  (names re-exported lazily through __getat
         Track,
     )
     from .synth import RenderOptions  # noqa: F401
+    from .take import Take  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _distribution_version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tunecraft' has no attribute {name!r}")

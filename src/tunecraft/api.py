@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from .io.audio import AUDIO_WRITE_EXTS as AUDIO_OUT_EXTS
 from .io.bundle import Bundle, bundle_json, check_bundle
 from .io.formats import SCORE_EXTS  # re-exported
 from .io.formats import extension as _ext
+from .take import Take
 
 if TYPE_CHECKING:
     from .audio import Audio
@@ -375,57 +376,6 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
 # Text to music
 
 
-@dataclass(frozen=True)
-class Result:
-    """What :func:`generate` made: the request as understood, the score, the audio, the report."""
-
-    spec: Any  # tunecraft.understand.MusicSpec
-    score: Score
-    audio: Audio | None
-    seed: int
-    report: Any = None  # tunecraft.evaluate.AdherenceReport
-    stems: Mapping[str, Audio] = field(default_factory=dict)
-    backend: str | None = None
-    attempts: int = 1
-    lyrics_notes: tuple[str, ...] = ()
-
-    def sidecar(self) -> dict[str, Any]:
-        """The extra JSON keys of the bundle: the request, the seed, the self-check."""
-        from .understand import explain
-
-        data: dict[str, Any] = {
-            "request": {"prompt": self.spec.prompt, "seed": self.seed},
-            "spec": self.spec.to_dict(),
-            "explanation": explain(self.spec).splitlines(),
-            "sections": [{"name": s.name, "start_beat": s.start, "bars": round(
-                s.length / self.score.time_signature_at(s.start).bar_beats, 3),
-                "start_seconds": round(self.score.seconds_at(s.start), 4)}
-                for s in self.score.sections],
-        }
-        if self.report is not None:
-            data["adherence"] = self.report.to_dict()
-        sung = [n for t in self.score.tracks for n in t.notes if n.lyric is not None]
-        if sung or self.lyrics_notes:
-            data["lyrics"] = {"syllables": len(sung), "notes": list(self.lyrics_notes)}
-        return data
-
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
-             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
-
-        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
-        from .io.bundle import write_bundle
-
-        if stems and not self.stems:
-            raise ParameterError("this result was rendered without stems; generate with "
-                                 "stems=True")
-        if self.audio is None:
-            raise ParameterError("this result was not rendered; generate with render=True")
-        return write_bundle(self.score, path, audio=self.audio,
-                            stems=dict(self.stems) if stems else {}, backend=self.backend,
-                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
-
-
 def generate(prompt: str, *, duration: float | None = None, seed: int | None = None,
              bpm: float | None = None, key: str | None = None, meter: str | None = None,
              instruments: list[str] | tuple[str, ...] | None = None, render: bool = True,
@@ -433,7 +383,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              check_audio: bool = False, max_attempts: int = 3,
              melody_engine: str = "rules", lyrics: str | None = None,
              melisma: bool = False, model: str | os.PathLike[str] | None = None,
-             progress: Any = None) -> Result:
+             progress: Any = None) -> Take:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -450,7 +400,6 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     """
 
     from .compose import compose
-    from .evaluate import adherence
     from .understand import parse
 
     def step(stage: str, fraction: float) -> None:
@@ -467,54 +416,54 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
 
         sung = parse_lyrics(load_lyrics(lyrics), language=spec.language)
     step("composing", 0.1)
-    score = compose(spec, seed=seed, melody_engine=melody_engine, lyrics=sung, melisma=melisma,
-                    model=model)
-    report = adherence(spec, score)
-    attempts = 1
-    while not report.passed and attempts < max_attempts:
-        log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
-                    "; ".join(c.name for c in report.failures))
-        score = compose(spec, seed=seed + attempts, melody_engine=melody_engine, lyrics=sung,
-                        melisma=melisma, model=model)
-        report = adherence(spec, score)
+    attempts = 0
+    while True:
+        composition = compose(spec, seed=seed + attempts, melody_engine=melody_engine,
+                              lyrics=sung, melisma=melisma, model=model)
+        reports = _check(composition)
         attempts += 1
-    if not report.passed:
+        if all(r.passed for r in reports) or attempts >= max_attempts:
+            break
+        log.warning("attempt %d broke a guarantee (%s); composing again", attempts,
+                    "; ".join(c.name for r in reports for c in r.failures))
+    if not all(r.passed for r in reports):
         log.warning("the result still breaks: %s", "; ".join(
-            f"{c.name} (expected {c.expected}, got {c.measured})" for c in report.failures))
-    notes: tuple[str, ...] = ()
-    if sung is not None:
-        from .compose import make_plan
-        from .compose.lyrics import layout_lyrics
-        from .styles import load_style
-
-        plan = make_plan(spec, load_style(spec.style), seed=seed + attempts - 1)
-        notes = tuple(layout_lyrics(plan, sung).notes)
+            f"{c.name} (expected {c.expected}, got {c.measured})"
+            for r in reports for c in r.failures))
+    composition = replace(composition, request={**composition.request, "seed": seed})
+    take = Take(composition, reports=reports, attempts=attempts)
     if not render:
-        return Result(spec=spec, score=score, audio=None, seed=seed, report=report,
-                      attempts=attempts, lyrics_notes=notes)
+        return take
     step("rendering", 0.3)
-    rendered = render_stems(score, options=_style_options(spec, options), stems=stems,
-                            progress=lambda stage, f: step(stage, 0.3 + 0.6 * f))
+    take = _rendered(take, options, stems, lambda stage, f: step(stage, 0.3 + 0.6 * f))
     if check_audio:
+        from .evaluate import adherence
+
         step("checking", 0.9)
-        report = adherence(spec, score, rendered.mix, audio_tempo=True)
+        take = replace(take, reports=(adherence(spec, take.score, take.audio, audio_tempo=True),))
     step("rendered", 0.9)
-    return Result(spec=spec, score=score, audio=rendered.mix, seed=seed, report=report,
-                  stems=dict(rendered.stems) if stems else {}, backend=rendered.backend,
-                  attempts=attempts, lyrics_notes=notes)
+    return take
 
 
-def _style_options(spec: Any, options: RenderOptions | None) -> RenderOptions:
-    """Render options with the style's reverb unless the caller chose."""
-    from dataclasses import replace
+def _check(composition: Any) -> tuple[Any, ...]:
+    """The composition checked against each request it must keep."""
+    from .evaluate import adherence
 
-    from .styles import load_style
+    return tuple(adherence(c.spec, c.score) for c in composition.checks)
+
+
+def _rendered(take: Take, options: RenderOptions | None, stems: bool,
+              progress: Any = None) -> Take:
+    """The take with its audio: the style's reverb unless the caller chose the options."""
     from .synth import RenderOptions
 
-    if options is not None:
-        return options
-    style = load_style(spec.style)
-    return replace(RenderOptions(), reverb=max(0.0, min(1.0, float(style.mix.reverb))))
+    if options is None:
+        reverb = take.composition.reverb
+        options = RenderOptions() if reverb is None else replace(
+            RenderOptions(), reverb=max(0.0, min(1.0, float(reverb))))
+    rendered = render_stems(take.score, options=options, stems=stems, progress=progress)
+    return replace(take, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
+                   backend=rendered.backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -602,15 +551,15 @@ def evaluate_files(files: list[str | os.PathLike[str]], *,
 
 def story(timeline: Any, *, duration: float | None = None, seed: int | None = None,
           options: RenderOptions | None = None, render: bool = True,
-          stems: bool = False) -> Any:
+          stems: bool = False) -> Take:
     """One piece that follows a timeline of prompts (MusicLM's story mode).
 
     ``timeline`` is a list of ``(seconds, prompt)`` pairs, or lines like ``"0:00 time to
     meditate"`` / ``"15 time to wake up"`` (see :func:`tunecraft.compose.story.parse_timeline`).
     Each segment switches at the bar line nearest its time and is a section marker named after
-    its prompt. Returns a :class:`tunecraft.compose.story.StoryResult`; ``.save(PATH)`` writes
-    the bundle, its JSON holding the timeline (requested and actual times), the specs and one
-    adherence report per segment.
+    its prompt. Returns a :class:`Take` whose ``reports`` hold one adherence report per
+    segment; ``.save(PATH)`` writes the bundle, its JSON holding the timeline (requested and
+    actual times), the specs and the reports.
     """
     from .compose.story import parse_timeline
     from .compose.story import story as _story
@@ -619,8 +568,9 @@ def story(timeline: Any, *, duration: float | None = None, seed: int | None = No
         timeline = parse_timeline(timeline.splitlines())
     elif timeline and all(isinstance(x, str) for x in timeline):
         timeline = parse_timeline(list(timeline))
-    return _story(timeline, duration=duration, seed=seed, options=options, render=render,
-                  stems=stems)
+    composition = _story(timeline, duration=duration, seed=seed)
+    take = Take(composition, reports=_check(composition))
+    return _rendered(take, options, stems) if render else take
 
 
 # ----------------------------------------------------------------------------------------------
@@ -630,7 +580,7 @@ def story(timeline: Any, *, duration: float | None = None, seed: int | None = No
 def continue_music(source: Any, *, duration: float, prompt: str | None = None,
                    seed: int | None = None, only_new: bool = False,
                    options: RenderOptions | None = None, render: bool = True,
-                   stems: bool = False) -> Any:
+                   stems: bool = False) -> Take:
     """Continue a piece for ``duration`` more seconds (Jukebox's continuation, on a score).
 
     ``source`` is a MIDI/MusicXML/JSON score file, an audio file (.wav, .mp3, .flac...:
@@ -638,14 +588,12 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
     continuation keeps the tempo, meter, key and tracks unless ``prompt`` says otherwise
     ("faster, in 4/4"), grows its tune from the input's motif and starts at the next bar line
     after the input ends; the input's notes stay unchanged at their times. ``only_new`` makes
-    the rendered and saved output the continuation alone. Returns a
-    :class:`tunecraft.compose.continuation.ContinuationResult`; ``.save(PATH)`` writes the
-    bundle, its JSON holding the source, the join point in beats and seconds, the spec and what
-    was kept and what changed.
+    the rendered and saved output the continuation alone. Returns a :class:`Take`
+    (``take.composition.scores`` holds the ``full`` piece and the ``new`` part alone);
+    ``.save(PATH)`` writes the bundle, its JSON holding the source, the join point in beats and
+    seconds, the spec and what was kept and what changed.
     """
-    from dataclasses import replace
-
-    from .compose.continuation import continue_score
+    from .compose.continuation import MAX_SECONDS, continue_score
     from .score import Score
 
     seed = resolve_seed(seed)  # checked before a long audio file is transcribed
@@ -657,28 +605,22 @@ def continue_music(source: Any, *, duration: float, prompt: str | None = None,
         path = Path(source)
         label = str(path)
         if _ext(path) in AUDIO_IN_EXTS:
-            from dataclasses import replace as _replace
-
-            from .compose.continuation import MAX_SECONDS
             from .transcribe import TranscribeOptions, transcribe
 
             # An input too long to continue is refused from its header, before transcribing.
             opts = TranscribeOptions()
-            opts = _replace(opts, max_seconds=min(opts.max_seconds, MAX_SECONDS))
+            opts = replace(opts, max_seconds=min(opts.max_seconds, MAX_SECONDS))
             score = transcribe(path, options=opts).score
             transcribed = True
         else:
             score = load(path)
     else:
         raise ParameterError(f"continue needs a file or a score, not {type(source).__name__}")
-    result = continue_score(score, duration=duration, prompt=prompt, seed=seed)
-    result = replace(result, source=label, transcribed=transcribed, only_new=bool(only_new))
-    if not render:
-        return result
-    opts = _style_options(result.spec, options) if result.spec is not None else options
-    rendered = render_stems(result.output, options=opts, stems=stems)
-    return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
-                   backend=rendered.backend)
+    composition = continue_score(score, duration=duration, prompt=prompt, seed=seed,
+                                 only_new=bool(only_new), source_name=label,
+                                 transcribed=transcribed)
+    take = Take(composition, reports=_check(composition))
+    return _rendered(take, options, stems) if render else take
 
 
 # ----------------------------------------------------------------------------------------------
@@ -690,7 +632,7 @@ _SCORE_INPUT_EXTS = (".mid", ".midi", ".musicxml", ".xml", ".mxl")
 
 def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
             duration: float | None = None, options: RenderOptions | None = None,
-            render: bool = True, stems: bool = False, hum_options: Any = None) -> Any:
+            render: bool = True, stems: bool = False, hum_options: Any = None) -> Take:
     """Arrange a hummed, whistled or written melody in the style a prompt describes.
 
     ``melody_path_or_score`` is an audio file (.wav, .mp3, .flac, .ogg...; the tune is heard
@@ -699,11 +641,9 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     melody_from_score`), an :class:`Audio`, or a ``HeardMelody``. The tune sets the tempo, key
     and meter and is kept note for note in the lead; the prompt sets the style and instruments
     (:func:`tunecraft.compose.arrange.arrange`). ``duration`` (seconds) asks for the tune to come
-    round again. Returns an :class:`~tunecraft.compose.arrange.ArrangeResult`; ``.save(PATH)``
-    writes the bundle, its JSON saying what melody was heard.
+    round again. Returns a :class:`Take`; ``.save(PATH)`` writes the bundle, its JSON saying
+    what melody was heard.
     """
-    from dataclasses import replace as _replace
-
     from .audio import Audio as _Audio
     from .compose.arrange import arrange as _arrange
     from .score import Score as _Score
@@ -730,10 +670,6 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     else:
         raise ParameterError(f"arrange needs a melody file, a Score or audio, not "
                              f"{type(src).__name__}")
-    result = _replace(_arrange(heard, prompt, seed=seed, duration=duration), source=source)
-    if not render:
-        return result
-    rendered = render_stems(result.score, options=_style_options(result.spec, options),
-                            stems=stems)
-    return _replace(result, audio=rendered.mix, backend=rendered.backend,
-                    stems=dict(rendered.stems) if stems else {})
+    composition = _arrange(heard, prompt, seed=seed, duration=duration, source=source)
+    take = Take(composition, reports=_check(composition))
+    return _rendered(take, options, stems) if render else take

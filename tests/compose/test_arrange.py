@@ -30,12 +30,16 @@ def ode():
 def _lead_keeps_tune(result) -> float:
     """Share of heard notes found in the lead's melody section: same pitch class, same
     onset relative to the tune's first note (an octave shift allowed)."""
-    heard = result.heard.notes
-    start = result.melody_start
-    end = start + max(n.end for n in heard) + 1e-6
-    lead = [n for n in result.lead_notes if start - 1e-6 <= n.start < end]
+    heard = result.meta["melody_heard"]["notes"]
+    start = result.meta["conditioning"]["melody_start_beat"]
+    end = start + max(n["beat"] + n["beats"] for n in heard) + 1e-6
+    lead = [n for n in _lead_notes(result) if start - 1e-6 <= n.start < end]
     got = {(round(n.start - start, 3), n.pitch % 12) for n in lead}
-    return sum((round(n.start, 3), n.pitch % 12) in got for n in heard) / len(heard)
+    return sum((round(n["beat"], 3), n["pitch"] % 12) in got for n in heard) / len(heard)
+
+
+def _lead_notes(result):
+    return result.score.track(result.meta["conditioning"]["lead"]).notes
 
 
 @pytest.mark.parametrize("prompt", ["opera", "guitar solo", "a cappella choir", "string quartet",
@@ -46,7 +50,7 @@ def test_every_seed_style_keeps_the_tune(ode, prompt):
 
     r = arrange(ode, prompt, seed=4)
     assert _lead_keeps_tune(r) >= 0.95
-    assert r.octave_shift % 12 == 0
+    assert r.meta["conditioning"]["octave_shift"] % 12 == 0
     s = r.score
     assert s.bpm == pytest.approx(ode.bpm) and s.key.name == ode.key.name
     assert str(s.time_signature) == str(ode.meter)
@@ -54,8 +58,9 @@ def test_every_seed_style_keeps_the_tune(ode, prompt):
     assert s.chords[-1].root == ode.key.tonic
     assert r.spec.bpm == pytest.approx(ode.bpm)
     # The harmony fits the tune: strong-beat notes are chord tones.
-    lead = [n for n in r.lead_notes if r.melody_start <= n.start]
-    chords = [c for c in s.chords if c.start >= r.melody_start]
+    start = r.meta["conditioning"]["melody_start_beat"]
+    lead = [n for n in _lead_notes(r) if start <= n.start]
+    chords = [c for c in s.chords if c.start >= start]
     assert chord_tone_ratio(lead, chords, s.time_signature) >= 0.8
 
 
@@ -136,7 +141,7 @@ def test_api_arrange_takes_a_midi_melody(tmp_path):
     tune, bpm = TUNES["bella_ciao"]
     api.save_score(tune_score(tune, bpm), tmp_path / "tune.mid")
     r = api.arrange(tmp_path / "tune.mid", "guitar solo", seed=1, render=False)
-    assert r.heard.key.name == "A minor" and r.score.bpm == bpm
+    assert r.meta["melody_heard"]["key"] == "A minor" and r.score.bpm == bpm
     assert _lead_keeps_tune(r) == 1.0
 
 

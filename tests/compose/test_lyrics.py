@@ -291,8 +291,8 @@ def test_deterministic():
     b = write_vocal_line(plan, VOICE, parse_lyrics(SONG))
     assert a == b
     spec = parse("an upbeat pop song", duration=30, seed=9)
-    s1 = compose(spec, seed=9, lyrics=parse_lyrics(SEED_LYRICS))
-    s2 = compose(spec, seed=9, lyrics=parse_lyrics(SEED_LYRICS))
+    s1 = compose(spec, seed=9, lyrics=parse_lyrics(SEED_LYRICS)).score
+    s2 = compose(spec, seed=9, lyrics=parse_lyrics(SEED_LYRICS)).score
     assert s1 == s2
 
 
@@ -319,7 +319,7 @@ def test_stanzas_without_room_are_reported_not_dropped_silently(caplog):
 @cache
 def _song_score():
     spec = parse("an upbeat pop song", duration=45, seed=5)
-    return compose(spec, seed=5, lyrics=parse_lyrics(SONG))
+    return compose(spec, seed=5, lyrics=parse_lyrics(SONG)).score
 
 
 def test_compose_with_lyrics_sings_on_a_voice():
@@ -333,7 +333,7 @@ def test_compose_with_lyrics_sings_on_a_voice():
 
 def test_a_named_lead_instrument_still_plays():
     spec = parse("a pop song with a violin melody", duration=30, seed=2)
-    score = compose(spec, seed=2, lyrics=parse_lyrics(SEED_LYRICS))
+    score = compose(spec, seed=2, lyrics=parse_lyrics(SEED_LYRICS)).score
     assert any(t.program == 40 and t.notes for t in score.tracks)
     assert any(t.role == "vocal" and t.program == 53 for t in score.tracks)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from ..errors import TunecraftError
 
 BACKENDS = ("auto", "fluidsynth", "tinysoundfont", "sine")
@@ -93,7 +92,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="tunecraft")
+@click.version_option(None, "-V", "--version", package_name="tunecraft", prog_name="tunecraft")
 @click.option("-v", "--verbose", count=True, help="Say more (-vv for debugging).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 def cli(verbose: int, quiet: bool) -> None:
@@ -516,9 +515,10 @@ def story(timeline: tuple[str, ...], timeline_file: Path | None, output: Path | 
                            options=_render_options(backend, soundfont), stems=stems)
     bundle = result.save(out, stems=stems, overwrite=force, inputs=inputs)
     if not quiet_cmd:
-        for seg in result.segments:
-            click.echo(f"{seg.start_seconds:7.2f} s  (asked {seg.at:g} s)  {seg.prompt}  -> "
-                       f"{seg.spec.style.replace('_', ' ')}, {seg.spec.bpm:g} bpm")
+        for seg in result.meta["story"]["segments"]:
+            click.echo(f"{seg['actual_seconds']:7.2f} s  (asked {seg['requested_seconds']:g} "
+                       f"s)  {seg['prompt']}  -> {seg['style'].replace('_', ' ')}, "
+                       f"{seg['bpm']:g} bpm")
         _say_bundle(bundle)
 
 
@@ -552,9 +552,9 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path | None, duration
                              options=_render_options(backend, soundfont), stems=stems)
     bundle = result.save(output, stems=stems, overwrite=force, inputs=[melody])
     if not quiet_cmd:
-        heard = result.heard
-        click.echo(f"heard {len(heard.score.notes)} notes at {heard.bpm:g} bpm in "
-                   f"{heard.key.name}, {heard.meter}; seed {seed}")
+        heard = result.meta["melody_heard"]
+        click.echo(f"heard {heard['note_count']} notes at {heard['bpm']:g} bpm in "
+                   f"{heard['key']}, {heard['meter']}; seed {seed}")
         _say_bundle(bundle)
 
 

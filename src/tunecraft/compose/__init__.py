@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..score import KeySignature, Note, Score, Section, TempoChange, Track
+from .composition import Check, Composition, sections_json
 from .ensemble import build_ensemble
 from .plan import PartSpec, Plan, SectionPlan, make_plan, score_role
 
@@ -33,9 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MELODY_ENGINES", "PartSpec", "Plan", "SectionPlan", "build_ensemble", "compose",
-           "make_plan"]
-
+__all__ = ["MELODY_ENGINES", "Check", "Composition", "PartSpec", "Plan", "SectionPlan",
+           "build_ensemble", "compose", "compose_score", "make_plan"]
 
 
 def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
@@ -103,10 +103,35 @@ def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
     return tuple(vocal if p is lead else p for p in parts), vocal
 
 
-def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
-            melody_engine: str = "rules", motif: Motif | None = None,
-            lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False,
-            model: str | os.PathLike[str] | None = None) -> Score:
+def compose(spec: MusicSpec, *, seed: int, melody_engine: str = "rules",
+            lyrics: Lyrics | None = None, melisma: bool = False,
+            model: str | os.PathLike[str] | None = None) -> Composition:
+    """Compose the music for a request (text to music): a :class:`Composition` holding the
+    score, the request as understood and how it was made, as data. Deterministic for a seed.
+
+    The options are those of :func:`compose_score`. The composition's JSON holds the spec, its
+    explanation, the sections and, when lyrics are sung, how their syllables were laid out.
+    """
+    from ..understand import explain
+
+    score, plan = _write(spec, seed=seed, melody_engine=melody_engine, lyrics=lyrics,
+                         melisma=melisma, model=model)
+    meta: dict[str, object] = {"spec": spec.to_dict(), "explanation": explain(spec).splitlines(),
+                               "sections": sections_json(score)}
+    if lyrics is not None:
+        from .lyrics import layout_lyrics
+
+        sung = sum(n.lyric is not None for t in score.tracks for n in t.notes)
+        meta["lyrics"] = {"syllables": sung, "notes": list(layout_lyrics(plan, lyrics).notes)}
+    return Composition(kind="piece", score=score, spec=spec, seed=seed,
+                       request={"prompt": spec.prompt, "seed": seed}, meta=meta,
+                       checks=(Check(spec, score),), reverb=float(plan.style.mix.reverb))
+
+
+def compose_score(spec: MusicSpec, *, seed: int, style: Style | None = None,
+                  melody_engine: str = "rules", motif: Motif | None = None,
+                  lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False,
+                  model: str | os.PathLike[str] | None = None) -> Score:
     """Write the score for a request. Deterministic for a seed.
 
     ``melody_engine`` "rules" writes the tune from motifs (``compose.melody``); "learned"
@@ -119,6 +144,14 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
     ``intro=False`` starts without an intro section (story mode's later segments);
     ``melisma`` lets a held syllable at a line's end move over a few notes.
     """
+    return _write(spec, seed=seed, style=style, melody_engine=melody_engine, motif=motif,
+                  lyrics=lyrics, intro=intro, melisma=melisma, model=model)[0]
+
+
+def _write(spec: MusicSpec, *, seed: int, style: Style | None = None,
+           melody_engine: str = "rules", motif: Motif | None = None,
+           lyrics: Lyrics | None = None, intro: bool = True, melisma: bool = False,
+           model: str | os.PathLike[str] | None = None) -> tuple[Score, Plan]:
     from ..errors import ParameterError
 
     if melody_engine not in MELODY_ENGINES:
@@ -168,7 +201,8 @@ def compose(spec: MusicSpec, *, seed: int, style: Style | None = None,
                             pan=part.pan))
     sections = tuple(Section(s.name, s.start, s.length) for s in plan.sections)
     title = f"{style.name} in {plan.key.name}"
-    return Score(tracks=tuple(tracks), tempos=(TempoChange(0.0, plan.bpm),),
-                 time_signatures=(plan.meter,),
-                 key_signatures=(KeySignature(0.0, plan.key.tonic, plan.key.mode),),
-                 sections=sections, chords=plan.chords, title=title, length=plan.length)
+    score = Score(tracks=tuple(tracks), tempos=(TempoChange(0.0, plan.bpm),),
+                  time_signatures=(plan.meter,),
+                  key_signatures=(KeySignature(0.0, plan.key.tonic, plan.key.mode),),
+                  sections=sections, chords=plan.chords, title=title, length=plan.length)
+    return score, plan

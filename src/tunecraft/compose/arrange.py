@@ -25,106 +25,28 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..checks import check_seed
 from ..errors import ParameterError
 from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, Track
 from ..styles import realize
+from .composition import Composition, sections_json
 from .harmonize import harmonize
 from .plan import PartSpec, Plan, SectionPlan, score_role
 
 if TYPE_CHECKING:
-    from ..audio import Audio
     from ..transcribe.hum import HeardMelody
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ArrangeResult", "arrange"]
+__all__ = ["arrange"]
 
 _VOICES = (52, 53, 54, 85)
 _ENERGY = {"intro": 0.4, "verse": 0.55, "chorus": 0.75, "outro": 0.45}
-
-
-@dataclass(frozen=True)
-class ArrangeResult:
-    """What :func:`arrange` made.
-
-    Attributes:
-        score: the arrangement.
-        spec: the request as understood (tempo, key and meter from the tune).
-        heard: the melody that was heard.
-        seed: the seed used.
-        lead: the name of the track that plays the tune.
-        octave_shift: semitones the tune was moved (a multiple of 12) to fit the lead.
-        melody_start: the beat where the tune starts (the end of the intro).
-        ensemble: "choir", "quartet" or "band" (the request's own instruments).
-        audio, stems, backend: the rendering, when asked for (see :func:`tunecraft.arrange`).
-    """
-
-    score: Score
-    spec: Any
-    heard: HeardMelody
-    seed: int = 0
-    lead: str = ""
-    octave_shift: int = 0
-    melody_start: float = 0.0
-    ensemble: str = "band"
-    source: str = ""
-    audio: Audio | None = None
-    stems: Mapping[str, Audio] = field(default_factory=dict)
-    backend: str | None = None
-
-    @property
-    def lead_notes(self) -> tuple[Note, ...]:
-        return self.score.track(self.lead).notes
-
-    def sidecar(self) -> dict[str, Any]:
-        """The JSON of the bundle: the request, the melody heard, what it set, the form."""
-        from ..understand import explain
-
-        score = self.score
-        heard = self.heard.to_dict()
-        given = (f"tempo {self.heard.bpm:g} bpm, key {self.heard.key.name} and meter "
-                 f"{self.heard.meter} come from the melody")
-        return {
-            "request": {"prompt": self.spec.prompt, "seed": self.seed, "melody": self.source},
-            "melody_heard": heard,
-            "conditioning": {"set_by_melody": ["tempo", "key", "meter"], "note": given,
-                             "lead": self.lead, "octave_shift": self.octave_shift,
-                             "melody_start_beat": self.melody_start,
-                             "melody_start_seconds": round(score.seconds_at(self.melody_start),
-                                                           4),
-                             "ensemble": self.ensemble},
-            "spec": self.spec.to_dict(),
-            "explanation": [given, *explain(self.spec).splitlines()],
-            "chords": [{"beat": c.start, "symbol": c.spelled(score.key)} for c in score.chords],
-            "sections": [{"name": s.name, "start_beat": s.start,
-                          "bars": round(s.length / score.time_signature_at(s.start).bar_beats, 3),
-                          "start_seconds": round(score.seconds_at(s.start), 4)}
-                         for s in score.sections],
-        }
-
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
-             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Any:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
-
-        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
-        from ..io.bundle import write_bundle
-
-        if stems and not self.stems:
-            raise ParameterError("this arrangement was rendered without stems; arrange with "
-                                 "stems=True")
-        if self.audio is None:
-            raise ParameterError("this arrangement was not rendered; arrange with render=True")
-        return write_bundle(self.score, Path(path), audio=self.audio,
-                            stems=dict(self.stems) if stems else {}, backend=self.backend,
-                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,12 +219,14 @@ def _adjust_parts(parts: list[PartSpec], prompt: str, spec) -> list[PartSpec]:
     return parts
 
 
-def arrange(melody: HeardMelody, prompt: str, *, seed: int,
-            duration: float | None = None) -> ArrangeResult:
+def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | None = None,
+            source: str = "<melody>") -> Composition:
     """Arrange ``melody`` in the style ``prompt`` asks for, keeping the tune in the lead.
 
     ``duration`` (seconds) asks for a longer piece: the tune is played again (up to three
-    times in all) while that fits. Deterministic for a seed. See the module text.
+    times in all) while that fits. ``source`` names the melody in the JSON. Deterministic for
+    a seed. See the module text. The composition's JSON says what melody was heard, what it
+    set (tempo, key, meter), the lead, its octave shift and where the tune starts.
     """
     from ..styles import load_style
     from ..transcribe.hum import HeardMelody
@@ -442,8 +366,31 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int,
                   time_signatures=(meter,), key_signatures=(key,),
                   sections=tuple(Section(s.name, s.start, s.length) for s in sections),
                   chords=plan.chords, title=title, length=plan.length)
-    return ArrangeResult(score=score, spec=spec, heard=melody, seed=seed, lead=lead.name,
-                         octave_shift=shift, melody_start=start0, ensemble=ensemble)
+    return Composition(kind="arrangement", score=score, spec=spec, seed=seed,
+                       request={"prompt": spec.prompt, "seed": seed, "melody": source},
+                       meta=_meta(score, spec, melody, lead=lead.name, shift=shift,
+                                  start=start0, ensemble=ensemble),
+                       reverb=float(style.mix.reverb))
+
+
+def _meta(score: Score, spec: Any, heard: HeardMelody, *, lead: str, shift: int, start: float,
+          ensemble: str) -> dict[str, Any]:
+    """The JSON of the arrangement: the melody heard, what it set, the lead, the form."""
+    from ..understand import explain
+
+    given = (f"tempo {heard.bpm:g} bpm, key {heard.key.name} and meter {heard.meter} come "
+             f"from the melody")
+    return {
+        "melody_heard": heard.to_dict(),
+        "conditioning": {"set_by_melody": ["tempo", "key", "meter"], "note": given,
+                         "lead": lead, "octave_shift": shift, "melody_start_beat": start,
+                         "melody_start_seconds": round(score.seconds_at(start), 4),
+                         "ensemble": ensemble},
+        "spec": spec.to_dict(),
+        "explanation": [given, *explain(spec).splitlines()],
+        "chords": [{"beat": c.start, "symbol": c.spelled(score.key)} for c in score.chords],
+        "sections": sections_json(score),
+    }
 
 
 def _with_hint(notes: Sequence[Note], motif: Sequence[Note], part: PartSpec, at: float,

@@ -45,10 +45,9 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks import check_seed
@@ -64,12 +63,9 @@ from ..score import (
     Track,
     snap,
 )
+from .composition import Composition
 
 if TYPE_CHECKING:
-    import os
-
-    from ..audio import Audio
-    from ..io.bundle import Bundle
     from ..styles import Style
     from ..understand import MusicSpec
     from .melody import Motif
@@ -77,7 +73,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_SECONDS", "ContinuationResult", "continue_score"]
+__all__ = ["MAX_SECONDS", "continue_score"]
 
 MAX_SECONDS = 1200.0  # 20 minutes, for the input and for the continuation
 _EPS = 1e-6
@@ -93,86 +89,6 @@ _MELODIC_ROLES = ("lead", "melody", "vocal")
 _SPEC_ROLE = {"lead": "lead", "vocal": "vocal", "counter": "counter", "chords": "chords",
               "harmony": "harmony", "bass": "bass", "drums": "drums", "percussion": "percussion",
               "pad": "pad", "arp": "arp", "strings": "strings"}  # fmt: skip
-
-
-# ----------------------------------------------------------------------------------------------
-# Result
-
-
-@dataclass(frozen=True)
-class ContinuationResult:
-    """What :func:`continue_score` made.
-
-    ``score`` is the input followed by the continuation (the input's notes unchanged); ``new``
-    the continuation alone, starting at beat 0 (at ``new_offset`` beats in ``score``: the join,
-    or the bar line before it when a pickup completes the input's last bar). ``kept`` and
-    ``changed`` say what carried over from the input and what the prompt changed; ``roles``
-    the role each track played; ``notes`` the choices made, in words.
-    """
-
-    score: Score
-    new: Score
-    source_score: Score
-    spec: MusicSpec | None
-    join_beat: float
-    join_seconds: float
-    seed: int
-    prompt: str | None = None
-    new_offset: float = 0.0
-    input_end_beat: float = 0.0
-    kept: Mapping[str, Any] = field(default_factory=dict)
-    changed: Mapping[str, Any] = field(default_factory=dict)
-    roles: Mapping[str, str] = field(default_factory=dict)
-    motif: Mapping[str, Any] | None = None
-    harmony: Mapping[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    source: str | None = None  # the input file, when there was one
-    transcribed: bool = False
-    only_new: bool = False
-    audio: Audio | None = None
-    stems: Mapping[str, Audio] = field(default_factory=dict)
-    backend: str | None = None
-
-    @property
-    def output(self) -> Score:
-        """The score that is rendered and saved: ``new`` when only the new part is asked for."""
-        return self.new if self.only_new else self.score
-
-    def sidecar(self) -> dict[str, Any]:
-        """The extra JSON keys of the bundle: the source, the join, the spec, kept vs changed."""
-        return {
-            "request": {"source": self.source, "prompt": self.prompt, "seed": self.seed,
-                        "duration": round(self.score.duration_seconds
-                                          - self.join_seconds, 4),
-                        "only_new": self.only_new},
-            "continuation": {
-                "source": self.source, "transcribed": self.transcribed,
-                "input_end_beat": self.input_end_beat,
-                "join_beat": self.join_beat, "join_seconds": round(self.join_seconds, 4),
-                "new_offset_beat": self.new_offset,
-                "kept": dict(self.kept), "changed": dict(self.changed),
-                "roles": dict(self.roles), "motif": dict(self.motif) if self.motif else None,
-                "harmony": dict(self.harmony), "notes": list(self.notes),
-                "duration_seconds": round(self.output.duration_seconds, 4),
-            },
-            "spec": self.spec.to_dict() if self.spec is not None else None,
-        }
-
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
-             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
-
-        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
-        from ..io.bundle import write_bundle
-
-        if stems and not self.stems:
-            raise ParameterError("this continuation was rendered without stems")
-        if self.audio is None:
-            raise ParameterError("this continuation was not rendered; call it with "
-                                 "render=True")
-        return write_bundle(self.output, Path(path), audio=self.audio,
-                            stems=dict(self.stems) if stems else {}, backend=self.backend,
-                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -792,11 +708,18 @@ def _input_key(source: Score, end: float) -> tuple[KeySignature, str]:
 
 
 def continue_score(source: Score, *, duration: float, prompt: str | None = None,
-                   seed: int) -> ContinuationResult:
+                   seed: int, only_new: bool = False, source_name: str | None = None,
+                   transcribed: bool = False) -> Composition:
     """Continue ``source`` for ``duration`` seconds (see the module docs for how).
 
     ``prompt`` may change the tempo, meter, key, style, dynamics or instruments; only what it
-    states explicitly changes. Deterministic for a seed. Raises
+    states explicitly changes. The composition's score is the input followed by the
+    continuation (the input's notes unchanged), or with ``only_new`` the continuation alone,
+    from beat 0; ``scores`` holds both (``full``, ``new``) and the ``source``. Its JSON says
+    where the join is (the bar line after the input ends, in beats and seconds; ``new_offset``
+    is where ``new`` starts in ``full``), what carried over (``kept``), what the prompt changed
+    (``changed``), the role each track played and the choices made. ``source_name`` and
+    ``transcribed`` describe the input for the JSON. Deterministic for a seed. Raises
     :class:`~tunecraft.errors.ParameterError` for a score without notes, a duration <= 0 or
     over 20 minutes, an input over 20 minutes and an empty prompt.
     """
@@ -1022,8 +945,19 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
         roles_used[name] = "lead + chords + bass (both hands)"
     log.info("continuation: join at beat %g (%.2f s), %d bars of %s at %g bpm in %s", join,
              source.seconds_at(join), bars, plan.meter, plan.bpm, plan.key.name)
-    return ContinuationResult(
-        score=score, new=new, source_score=source, spec=spec, join_beat=join,
-        join_seconds=score.seconds_at(join), seed=seed, prompt=prompt, new_offset=new_offset,
-        input_end_beat=snap(end), kept=req.kept, changed=req.changed, roles=roles_used,
-        motif=motif_info, harmony=harmony, notes=tuple(notes))
+    output = new if only_new else score
+    join_seconds = score.seconds_at(join)
+    request = {"source": source_name, "prompt": prompt, "seed": seed,
+               "duration": round(score.duration_seconds - join_seconds, 4),
+               "only_new": bool(only_new)}
+    meta = {"continuation": {
+        "source": source_name, "transcribed": bool(transcribed), "input_end_beat": snap(end),
+        "join_beat": join, "join_seconds": round(join_seconds, 4), "new_offset_beat": new_offset,
+        "kept": dict(req.kept), "changed": dict(req.changed), "roles": dict(roles_used),
+        "motif": dict(motif_info) if motif_info else None, "harmony": dict(harmony),
+        "notes": list(notes), "duration_seconds": round(output.duration_seconds, 4)},
+        "spec": spec.to_dict()}
+    return Composition(kind="continuation", score=output, spec=spec, seed=seed,
+                       request=request, meta=meta,
+                       scores={"full": score, "new": new, "source": source},
+                       reverb=float(style.mix.reverb))

@@ -2,7 +2,7 @@
 
 >>> from tunecraft.compose.story import parse_timeline, story
 >>> timeline = parse_timeline(["0:00 time to meditate", "0:15 time to wake up"])
->>> result = story(timeline, duration=30, seed=1, render=False)     # doctest: +SKIP
+>>> result = story(timeline, duration=30, seed=1)                   # doctest: +SKIP
 >>> [s.name for s in result.score.sections]                         # doctest: +SKIP
 ['time to meditate', 'time to wake up']
 
@@ -43,11 +43,9 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..checks import resolve_seed
@@ -62,19 +60,16 @@ from ..score import (
     TimeSignature,
     Track,
 )
+from .composition import Check, Composition, sections_json
 
 if TYPE_CHECKING:
-    from ..audio import Audio
-    from ..evaluate import AdherenceReport
-    from ..io.bundle import Bundle
-    from ..synth import RenderOptions
     from ..understand import MusicSpec
     from .melody import Motif
     from .plan import Plan
 
 log = logging.getLogger(__name__)
 
-__all__ = ["StoryResult", "StorySegment", "parse_timeline", "story"]
+__all__ = ["StorySegment", "parse_timeline", "story"]
 
 DEFAULT_TAIL_SECONDS = 15.0  # the last segment's length when no duration is given
 MAX_SECONDS = 1200.0  # 20 minutes, as for generate
@@ -279,63 +274,6 @@ class StorySegment:
         }
 
 
-@dataclass(frozen=True)
-class StoryResult:
-    """What :func:`story` made: the segments, the score, the audio, one report per segment."""
-
-    segments: tuple[StorySegment, ...]
-    score: Score
-    audio: Audio | None
-    seed: int
-    reports: tuple[AdherenceReport, ...]
-    stems: Mapping[str, Audio] = field(default_factory=dict)
-    backend: str | None = None
-    duration: float = 0.0
-    motif_from: int = 0  # the segment whose motif the story shares
-    transitions: tuple[Mapping[str, Any], ...] = ()
-
-    def sidecar(self) -> dict[str, Any]:
-        """The extra JSON keys of the bundle: the timeline (requested vs actual), the specs, the
-        reports, the transitions."""
-        segs = []
-        for seg, rep in zip(self.segments, self.reports, strict=True):
-            item = seg.to_dict()
-            item["spec"] = seg.spec.to_dict()
-            item["adherence"] = rep.to_dict()
-            segs.append(item)
-        return {
-            "request": {"timeline": [{"at": s.at, "prompt": s.prompt} for s in self.segments],
-                        "duration": self.duration, "seed": self.seed},
-            "story": {
-                "segments": segs,
-                "motif": {"from_segment": self.motif_from,
-                          "prompt": self.segments[self.motif_from].prompt},
-                "transitions": [dict(t) for t in self.transitions],
-                "duration_seconds": round(self.score.duration_seconds, 4),
-            },
-            "sections": [{"name": s.name, "start_beat": s.start,
-                          "start_seconds": round(self.score.seconds_at(s.start), 4),
-                          "end_seconds": round(self.score.seconds_at(s.end), 4)}
-                         for s in self.score.sections],
-        }
-
-    def save(self, path: str | os.PathLike[str], *, stems: bool = False,
-             overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> Bundle:
-        """Write PATH.wav (or .flac/.mp3/.ogg), PATH.mid, PATH.musicxml and PATH.json.
-
-        An existing bundle is replaced only with ``overwrite``; never one of ``inputs``."""
-        from ..io.bundle import write_bundle
-
-        if stems and not self.stems:
-            raise ParameterError("this story was rendered without stems; call story with "
-                                 "stems=True")
-        if self.audio is None:
-            raise ParameterError("this story was not rendered; call story with render=True")
-        return write_bundle(self.score, Path(path), audio=self.audio,
-                            stems=dict(self.stems) if stems else {}, backend=self.backend,
-                            extra=self.sidecar(), overwrite=overwrite, inputs=inputs)
-
-
 def _section_name(prompt: str) -> str:
     name = " ".join(prompt.split())
     return name if len(name) <= 60 else name[:57].rstrip() + "..."
@@ -444,22 +382,22 @@ def _story_motif(segs: list[_Seg], seed: int) -> tuple[Motif | None, int]:
 
 
 def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = None,
-          seed: int | None = None, options: RenderOptions | None = None, render: bool = True,
-          stems: bool = False) -> StoryResult:
-    """Compose (and render) one piece that follows a timeline of prompts.
+          seed: int | None = None) -> Composition:
+    """Compose one piece that follows a timeline of prompts.
 
     ``timeline`` holds ``(seconds, prompt)`` pairs (see :func:`parse_timeline`), the first at 0,
     times increasing. The last segment runs to ``duration`` seconds (default: the last time
     plus 15 s). Each segment switches at the bar line nearest its requested time and is one
     section marker named after its prompt; see the module docs for tempo, keys, the shared
-    motif and the transitions. Deterministic for a seed. Raises
+    motif and the transitions. The composition checks each segment against its own request;
+    its JSON holds the timeline (requested and actual times), the segments, their specs, the
+    shared motif and the transitions. Deterministic for a seed. Raises
     :class:`~tunecraft.errors.ParameterError` for an empty or unordered timeline, times at or
     beyond the duration, an empty prompt or a segment shorter than one bar.
     """
-    from ..evaluate import adherence
     from ..styles import load_style
     from ..understand import DURATION_RANGE, parse
-    from . import compose
+    from . import compose_score
     from .melody import fit_motif, motif_notes
     from .plan import make_plan
 
@@ -522,7 +460,6 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
     source_meter = segs[motif_from].meter
 
     # 5. Compose each segment with the shared motif.
-    reports = []
     for i, seg in enumerate(segs):
         fitted = None
         if motif is not None:
@@ -532,8 +469,7 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
                     and seg.bars >= 4 * motif.bars:
                 seg.augment = 2  # a calm segment states the busy motif slowly
             fitted = fit_motif(motif, source_meter, seg.meter, augment=seg.augment)
-        seg.score = compose(seg.spec, seed=seg.seed, motif=fitted, intro=i == 0)
-        reports.append(adherence(seg.spec, seg.score))
+        seg.score = compose_score(seg.spec, seed=seg.seed, motif=fitted, intro=i == 0)
 
     score, transitions = _assemble(segs, seed)
     segments = tuple(StorySegment(
@@ -545,26 +481,20 @@ def story(timeline: Sequence[tuple[float, str]], *, duration: float | None = Non
         log.info("story: %r asked at %.2f s, starts at %.2f s (%d bars of %s at %g bpm, %s)",
                  s.prompt, s.at, s.start_seconds, s.bars, s.spec.meter, s.spec.bpm,
                  s.spec.key_name)
-    result = StoryResult(segments=segments, score=score, audio=None, seed=seed,
-                         reports=tuple(reports), duration=duration, motif_from=motif_from,
-                         transitions=tuple(transitions))
-    if not render:
-        return result
-    from ..synth import render_stems
-
-    rendered = render_stems(score, options=_render_options(segs, options), stems=stems)
-    return replace(result, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
-                   backend=rendered.backend)
-
-
-def _render_options(segs: list[_Seg], options: RenderOptions | None) -> RenderOptions:
-    from ..styles import load_style
-    from ..synth import RenderOptions
-
-    if options is not None:
-        return options
     reverb = sum(float(load_style(s.spec.style).mix.reverb) for s in segs) / len(segs)
-    return replace(RenderOptions(), reverb=max(0.0, min(1.0, reverb)))
+    return Composition(
+        kind="story", score=score, spec=segs[0].spec, seed=seed,
+        request={"timeline": [{"at": s.at, "prompt": s.prompt} for s in segments],
+                 "duration": duration, "seed": seed},
+        meta={"story": {
+            "segments": [{**s.to_dict(), "spec": s.spec.to_dict()} for s in segments],
+            "motif": {"from_segment": motif_from, "prompt": segments[motif_from].prompt},
+            "transitions": [dict(t) for t in transitions],
+            "duration_seconds": round(score.duration_seconds, 4)},
+            "sections": sections_json(score, bars=False, end=True)},
+        checks=tuple(Check(seg.spec, seg.score, ("story", "segments", i, "adherence"))
+                     for i, seg in enumerate(segs) if seg.score is not None),
+        reverb=reverb)
 
 
 # ----------------------------------------------------------------------------------------------
