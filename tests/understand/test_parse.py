@@ -8,8 +8,8 @@ import pytest
 
 from paths import SEED_PROMPTS
 from tunecraft.errors import ParameterError
+from tunecraft.styles import style_ids
 from tunecraft.understand import (
-    STYLE_IDS,
     InstrumentRequest,
     MusicSpec,
     explain,
@@ -43,7 +43,7 @@ def names(spec: MusicSpec, *, explicit: bool = False) -> list[str]:
 @pytest.mark.parametrize("prompt", _seed_prompts())
 def test_every_seed_prompt_parses(prompt: str) -> None:
     spec = parse(prompt)
-    assert spec.style in STYLE_IDS
+    assert spec.style in style_ids()
     assert spec.instruments
     assert 20 <= spec.bpm <= 300
     assert set(spec.evidence) >= {"style", "bpm", "key", "meter", "duration", "instruments",
@@ -265,7 +265,7 @@ def test_lexicon_size() -> None:
     genre_words = {k for k, hits in lex.index.items() if any(h.kind == "genre" for h in hits)}
     assert len(genre_words) >= 30
     assert len(lex.moods) >= 25
-    assert set(lex.styles) == set(STYLE_IDS)
+    assert set(lex.styles) == set(style_ids())
 
 
 def test_style_and_context_tables_name_known_instruments() -> None:
@@ -279,7 +279,7 @@ def test_style_and_context_tables_name_known_instruments() -> None:
     for cid, d in lex.context.items():
         for name in d.get("instruments", ()):
             assert name in lex.instruments, (cid, name)
-        assert d.get("style") is None or d["style"] in STYLE_IDS
+        assert d.get("style") is None or d["style"] in style_ids()
 
 
 # -- implied values -----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .model import (
     InstrumentDefault,
     MelodyCharacter,
     MixSettings,
+    RequestDefaults,
     Style,
     StyleError,
     TempoRange,
@@ -206,7 +207,8 @@ class _Reader:
 
 
 _TOP_KEYS = {"name", "description", "aliases", "tempo", "meters", "swing", "swing_unit", "modes",
-             "energy", "harmony", "drums", "bass", "instruments", "melody", "form", "mix"}
+             "energy", "harmony", "drums", "bass", "instruments", "melody", "form", "mix",
+             "request"}
 
 
 def _harmony(r: _Reader, data: Mapping[str, Any]) -> HarmonySettings:
@@ -490,6 +492,17 @@ def _mix(r: _Reader, data: Mapping[str, Any]) -> MixSettings:
     )
 
 
+def _request(r: _Reader, data: Mapping[str, Any]) -> RequestDefaults:
+    q = r.table(data, "request", "", required=False, allowed={"ensemble", "density", "drums"})
+    ens = r.table(q, "ensemble", "request", required=False, allowed=ROLES)
+    drums = q.get("drums")
+    if drums is not None and not isinstance(drums, bool):
+        raise r.fail("request.drums", f"is {drums!r}; use true or false")
+    return RequestDefaults(
+        ensemble=_frozen({k: r.string(ens, k, "request.ensemble") for k in ens}),
+        density=r.number(q, "density", "request", 0, 1, default=0.5), drums=drums)
+
+
 def parse_style(data: Mapping[str, Any], style_id: str, label: str | None = None) -> Style:
     """Validate the parsed TOML of one style file and build a :class:`Style`."""
     r = _Reader(label or f"styles/{style_id}.toml")
@@ -541,6 +554,7 @@ def parse_style(data: Mapping[str, Any], style_id: str, label: str | None = None
         melody=_melody(r, data),
         form=_form(r, data),
         mix=_mix(r, data),
+        request=_request(r, data),
         source=r.label,
     )
     return style

@@ -373,6 +373,19 @@ class MixSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestDefaults:
+    """The optional ``[request]`` table: how a request for the style is understood where the
+    music of the file does not say it. ``ensemble`` is the band a request that names no
+    instruments gets (role -> an instrument word of ``understand/data/instruments.toml``; empty:
+    derived from ``[instruments]``), ``density`` how busy the parts are (0-1), ``drums``
+    whether a kit plays by default (None: the file's ``drums.kit``)."""
+
+    ensemble: Mapping[str, str] = field(default_factory=_empty, hash=False)
+    density: float = 0.5
+    drums: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Style:
     """Everything a style file says, validated."""
 
@@ -393,6 +406,7 @@ class Style:
     melody: MelodyCharacter
     form: FormTemplate
     mix: MixSettings
+    request: RequestDefaults = field(default_factory=RequestDefaults)
     source: str = ""
 
     # -- conveniences for the composer ----------------------------------------------------------
@@ -414,6 +428,11 @@ class Style:
     @property
     def has_kit(self) -> bool:
         return self.drums.kit
+
+    @property
+    def default_drums(self) -> bool:
+        """Whether a request for the style that says nothing of drums gets a kit."""
+        return self.drums.kit if self.request.drums is None else self.request.drums
 
     def progressions(self, section: str, mode: str = "major") -> tuple[tuple[str, ...], ...]:
         return self.harmony.progressions(section, mode)

@@ -18,14 +18,13 @@ from .spec import (
     DURATION_RANGE,
     MAX_PROMPT_CHARS,
     ROLES,
-    STYLE_IDS,
     Evidence,
     InstrumentRequest,
     MusicSpec,
 )
 
 __all__ = [
-    "BPM_RANGE", "DURATION_RANGE", "MAX_PROMPT_CHARS", "ROLES", "STYLE_IDS", "Evidence",
+    "BPM_RANGE", "DURATION_RANGE", "MAX_PROMPT_CHARS", "ROLES", "Evidence",
     "InstrumentRequest", "MusicSpec", "explain", "parse", "parse_key", "parse_meter",
     "tempo_class",
 ]  # fmt: skip

@@ -174,13 +174,15 @@ def load() -> Lexicon:
                         bucket.append(h)
                         kinds.add(h.kind)
 
-    styles = _read("styles.toml")
-    # A style added as a data file (tunecraft/styles/data/<id>.toml) is understood too: its id,
-    # name and aliases become genre words, and its file gives the defaults.
-    for sid, entry in _file_styles(set(styles), instruments).items():
+    # Every style's defaults come from its file (tunecraft/styles/data/<id>.toml); a style
+    # added as a file is understood too: its id, name and aliases become genre words.
+    styles: dict[str, dict[str, Any]] = {}
+    listed = set(genres)
+    for sid, entry in style_requests(instruments).items():
         styles[sid] = entry["defaults"]
-        for w in sorted(entry["words"]):  # the style's own name beats an older mapping
-            add(w, Hit("genre", sid, 1.0), first=True)
+        if sid not in listed:  # genres.toml holds the words of the styles it lists
+            for w in sorted(entry["words"]):  # the style's own name beats an older mapping
+                add(w, Hit("genre", sid, 1.0), first=True)
     function = {k: frozenset(" ".join(phrase_key(w)) for w in v)
                 for k, v in words["function"].items()}
     function_phrases = {k: frozenset(phrase_key(w) for w in v)
@@ -194,28 +196,41 @@ def load() -> Lexicon:
                    function_phrases=function_phrases, language=language)
 
 
-def _file_styles(known: set[str], instruments: dict) -> dict[str, dict]:
-    """Defaults and genre words for style files this module's tables do not know yet."""
+def style_requests(instruments: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What understanding needs of each style file: its defaults (tempo range and default,
+    meter, mode, energy, density, drums, the ensemble by role) and its words (id, name,
+    aliases). The ensemble is the file's ``[request] ensemble`` when it has one, checked
+    against ``instruments``; else derived from its ``[instruments]`` by General MIDI program."""
+    from ..errors import ParameterError
     from ..styles import load_style, style_ids
+    from .spec import ROLES
 
-    out: dict[str, dict] = {}
+    by_program = {(e["program"], bool(e.get("drum"))): name for name, e in instruments.items()}
+    out: dict[str, dict[str, Any]] = {}
     for sid in style_ids():
-        if sid in known:
-            continue
         st = load_style(sid)
-        by_program = {(e["program"], bool(e["drum"])): name for name, e in instruments.items()}
-        ensemble = {}
-        for role, inst in st.instruments.items():
-            name = by_program.get((inst.program, bool(inst.drum or role == "drums")))
-            if role == "drums":
-                name = "drums"
-            if name is not None and role in ("lead", "chords", "harmony", "bass", "drums", "pad"):
-                ensemble["chords" if role == "harmony" else role] = name
+        ensemble = dict(st.request.ensemble)
+        for role, name in ensemble.items():
+            if role not in ROLES:
+                raise ParameterError(f"{st.source}: request.ensemble.{role} is not a role a "
+                                     f"request can name (use {', '.join(ROLES)})")
+            if name not in instruments:
+                raise ParameterError(f"{st.source}: request.ensemble.{role} is {name!r}, not "
+                                     "an instrument of understand/data/instruments.toml")
+        if not ensemble:
+            for role, inst in st.instruments.items():
+                name = by_program.get((inst.program, bool(inst.drum or role == "drums")))
+                if role == "drums":
+                    name = "drums"
+                if name is not None and role in ("lead", "chords", "harmony", "bass", "drums",
+                                                 "pad"):
+                    ensemble["chords" if role == "harmony" else role] = name
         num, den = (int(x) for x in st.meter.split("/"))
         out[sid] = {
             "defaults": {"tempo": [st.tempo.min, st.tempo.max], "bpm": st.tempo.default,
                          "meter": [num, den], "mode": st.mode, "energy": st.energy,
-                         "density": 0.5, "drums": st.has_kit, "ensemble": ensemble},
+                         "density": st.request.density, "drums": st.default_drums,
+                         "ensemble": ensemble},
             "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
         }
     return out

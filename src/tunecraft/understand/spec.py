@@ -16,13 +16,6 @@ from ..errors import ParameterError
 
 SCHEMA = "tunecraft.spec/1"
 
-STYLE_IDS: tuple[str, ...] = (
-    "pop", "rock", "punk", "metal", "jazz", "swing", "bossa_nova", "blues", "funk", "reggae",
-    "reggaeton", "hip_hop", "trap", "lofi", "edm", "house", "techno", "drum_and_bass", "ambient",
-    "classical", "baroque", "cinematic", "country", "folk", "celtic", "latin", "tango", "march",
-    "waltz", "lullaby", "chiptune", "gospel", "rnb", "calypso", "indian_classical",
-)  # fmt: skip
-
 ROLES: tuple[str, ...] = ("lead", "harmony", "chords", "bass", "drums", "pad", "arp", "counter",
                           "strings", "percussion", "vocal")
 SOURCES: tuple[str, ...] = ("explicit", "inferred", "default")
@@ -121,7 +114,7 @@ class MusicSpec:
     Attributes:
         prompt: the text as given.
         language: "en", "es" or "pt".
-        style: one style id of :data:`STYLE_IDS`.
+        style: a style id: the name of a file in ``tunecraft/styles/data``.
         genres: every genre word found, in prompt order.
         moods: mood ids found ("calm", "sad", "epic"...), in prompt order.
         bpm: tempo in quarter notes per minute.
@@ -160,8 +153,9 @@ class MusicSpec:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        if self.style not in STYLE_IDS and self.style not in _file_style_ids():
-            raise ParameterError(f"style {self.style!r} is unknown (known: {', '.join(STYLE_IDS)})")
+        known = _style_ids()
+        if self.style not in known:
+            raise ParameterError(f"style {self.style!r} is unknown (known: {', '.join(known)})")
         if self.language not in LANGUAGES:
             raise ParameterError(f"language {self.language!r} must be one of en, es, pt")
         if self.mode not in ("major", "minor"):
@@ -273,8 +267,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _file_style_ids() -> tuple[str, ...]:
-    """Styles added as data files (tunecraft/styles/data/*.toml)."""
+def _style_ids() -> tuple[str, ...]:
+    """The styles: one data file each (tunecraft/styles/data/*.toml)."""
     from ..styles import style_ids
 
     return style_ids()
