@@ -182,27 +182,11 @@ def load_lyrics(text_or_path: str) -> str:
     return text
 
 
-_LANG_HINTS = {
-    "es": {"el", "los", "las", "que", "y", "de", "en", "con", "mi", "tu", "corazón", "amor",
-           "noche", "canción", "es", "una", "por", "para", "yo", "te", "quiero", "está", "como",
-           "más", "sin", "cielo", "vida"},
-    "pt": {"o", "os", "as", "que", "e", "de", "em", "com", "meu", "você", "coração", "amor",
-           "noite", "canção", "é", "uma", "por", "para", "eu", "te", "quero", "está", "não",
-           "do", "da", "no", "na", "mais", "sem", "céu", "vida", "saudade"},
-    "en": {"the", "and", "you", "i", "we", "my", "your", "is", "are", "of", "to", "in", "on",
-           "love", "night", "heart", "with", "for", "it", "me", "be", "all", "tonight"},
-}  # fmt: skip
-
-
 def guess_language(text: str) -> str:
-    """"en", "es" or "pt" from common words and letters (ñ/¿/¡ Spanish, ã/õ/ç Portuguese)."""
-    low = text.lower()
-    words = re.findall(r"[^\W\d_]+", low)
-    score = {lang: sum(1 for w in words if w in hints) for lang, hints in _LANG_HINTS.items()}
-    score["es"] += 3 * len(re.findall(r"[ñ¿¡]", low))
-    score["pt"] += 3 * len(re.findall(r"[ãõçâêô]", low))
-    best = max(("en", "es", "pt"), key=lambda k: (score[k], k == "en"))
-    return best if score[best] > 0 else "en"
+    """"en", "es" or "pt": :func:`tunecraft.understand.lexicon.detect_language`."""
+    from ..understand.lexicon import detect_language
+
+    return detect_language(text)[0]
 
 
 def _language(language: str) -> str:

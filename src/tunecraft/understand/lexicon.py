@@ -234,3 +234,27 @@ def style_requests(instruments: dict[str, dict[str, Any]]) -> dict[str, dict[str
             "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
         }
     return out
+
+
+_SPANISH_LETTERS = re.compile(r"[ñ¿¡]")
+_PORTUGUESE_LETTERS = re.compile(r"[ãõçâêô]")
+
+
+def detect_language(text: str) -> tuple[str, tuple[str, ...]]:
+    """The language of a prompt or of lyrics, "en", "es" or "pt", and the words that told.
+
+    Stop words of ``data/words.toml`` ([language]) are counted on the normalised text; each
+    letter only Spanish writes (ñ ¿ ¡) or Portuguese writes (ã õ ç â ê ô) counts three. Most
+    wins; ties and text with no clue go to English. The one language detector of tunecraft.
+    """
+    lang = load().language
+    tokens = [t for t, _, _ in tokenize(normalize(text))]
+    found = {k: [t for t in tokens if t in words] for k, words in lang.items()}
+    low = text.lower()
+    score = {k: len(v) for k, v in found.items()}
+    score["es"] += 3 * len(_SPANISH_LETTERS.findall(low))
+    score["pt"] += 3 * len(_PORTUGUESE_LETTERS.findall(low))
+    best = max(("en", "es", "pt"), key=lambda k: (score[k], k == "en"))
+    if not score[best]:
+        return "en", ()
+    return best, tuple(dict.fromkeys(found[best]))

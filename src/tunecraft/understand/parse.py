@@ -13,7 +13,8 @@ Rules (documented here, said in the evidence notes):
 - Negation ("no", "without", "sin", "sem", "ni", "nem"; "no" is not a negation in Portuguese,
   where it means "in the") excludes the instruments, families or roles that follow it, through
   fillers and lists ("without drums or bass"), up to the next other word or punctuation.
-- Language: stop-word counts (lists in ``data/words.toml``); most hits wins, ties go to English.
+- Language: :func:`~tunecraft.understand.lexicon.detect_language` (stop words of
+  ``data/words.toml`` and the letters only Spanish or Portuguese write); ties go to English.
 """
 
 from __future__ import annotations
@@ -149,15 +150,6 @@ class _Scan:
     found: list[_Found] = field(default_factory=list)
     alone: list[str] = field(default_factory=list)
     negations: list[str] = field(default_factory=list)
-
-
-def _detect_language(tokens: Sequence[str]) -> tuple[str, tuple[str, ...]]:
-    lang = lx.load().language
-    counts = {k: [t for t in tokens if t in words] for k, words in lang.items()}
-    best = max(("en", "es", "pt"), key=lambda k: (len(counts[k]), k == "en"))
-    if not counts[best]:
-        return "en", ()
-    return best, tuple(dict.fromkeys(counts[best]))
 
 
 def _scan(tokens: Sequence[str], language: str) -> _Scan:
@@ -483,6 +475,39 @@ def _key_from_parts(note: str, acc: str, mode: str | None, words: str) -> tuple[
 # The parser
 
 
+@dataclass(frozen=True)
+class _Said:
+    """What the prompt says, read once: the explicit numbers, the phrases found (``live``: not
+    negated), and the words that ask for only the named instruments."""
+
+    prompt: str
+    lex: lx.Lexicon
+    ex: _Explicit
+    scan: _Scan
+    language: Evidence
+
+    @property
+    def found(self) -> list[_Found]:
+        return self.scan.found
+
+    @property
+    def live(self) -> list[_Found]:
+        return [f for f in self.scan.found if not f.negated]
+
+    def of(self, kind: str) -> list[_Found]:
+        return [f for f in self.live if f.hit.kind == kind]
+
+
+@dataclass(frozen=True)
+class _Style:
+    """The style resolved, with its defaults (from its file) and how sure we are of it."""
+
+    id: str
+    defaults: dict[str, Any]
+    source: str  # "inferred" or "default": the source of the values it implies
+    words: tuple[str, ...]
+
+
 def parse(prompt: str, *, duration: float | None = None, bpm: float | None = None,
           key: str | None = None, meter: str | Sequence[int] | None = None,
           instruments: Iterable[str] | None = None, seed: int | None = None) -> MusicSpec:
@@ -492,7 +517,45 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     :class:`~tunecraft.errors.ParameterError` for an empty or over-long prompt and for
     impossible values (tempo outside 20-300 bpm, duration outside 5 s - 20 min, an unknown
     key, a meter like 0/4). Anything else falls back to defaults, said in the evidence.
+    Each attribute has its resolver below, which returns its value's :class:`Evidence`.
     """
+    said = _read(prompt)
+    ev: dict[str, Evidence] = {"language": said.language}
+    ev["style"], ev["genres"] = _resolve_style(said)
+    style = _Style(ev["style"].value, said.lex.styles[ev["style"].value],
+                   "inferred" if ev["style"].source != "default" else "default",
+                   ev["style"].words)
+    ev["moods"] = _resolve_moods(said)
+    moods = tuple(ev["moods"].value)
+    ev["bpm"] = _resolve_tempo(said, bpm, style, moods, ev["moods"].words)
+    (tonic, mode), key_ev = _resolve_key(said, key, style, moods)
+    ev.update(key_ev)
+    ev["meter"] = _resolve_meter(said, meter, style)
+    ev["duration"] = _resolve_duration(said, duration)
+    ev["seed"] = _resolve_seed(said, seed)
+    ev["excluded"] = _resolve_exclusions(said)
+    requests, instrument_ev = _resolve_instruments(said, instruments, style, ev["excluded"])
+    ev.update(instrument_ev)
+    ev.update(_resolve_energy_density(said, style, moods, ev["moods"].words,
+                                      float(ev["bpm"].value)))
+    ev["structure"] = _resolve_structure(said)
+    ev["context"] = _resolve_context(said)
+    spec = MusicSpec(
+        prompt=prompt, language=said.language.value, style=style.id,
+        genres=tuple(ev["genres"].value), moods=moods, bpm=float(ev["bpm"].value),
+        key_tonic=tonic, mode=mode, meter=tuple(ev["meter"].value),
+        duration=float(ev["duration"].value), instruments=requests,
+        excluded=tuple(ev["excluded"].value), drums=bool(ev["drums"].value),
+        energy=float(ev["energy"].value), density=float(ev["density"].value),
+        structure=tuple(ev["structure"].value), context=tuple(ev["context"].value),
+        seed=ev["seed"].value, evidence=ev)
+    _warn_if_nothing_understood(prompt, ev, style.id)
+    log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style.id, spec.bpm, spec.key_name)
+    return spec
+
+
+def _read(prompt: str) -> _Said:
+    """Check the prompt (text, not empty, not over-long, valid UTF-8) and read it."""
     if not isinstance(prompt, str):
         raise ParameterError(f"the prompt must be text, not {type(prompt).__name__}")
     if not prompt.strip():
@@ -511,40 +574,38 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     low = "".join(c.lower() if len(c.lower()) == 1 else c for c in base)
     ex, masked = _extract_numbers(low, base)
     tokens = [t for t, _, _ in lx.tokenize(masked)]
-    language, lang_words = _detect_language([t for t, _, _ in lx.tokenize(low)])
-    scan = _scan(tokens, language)
-    ev: dict[str, Evidence] = {}
-    ev["language"] = Evidence(language, lang_words, "inferred" if lang_words else "default",
-                              "by counting stop words" if lang_words
-                              else "no stop words recognised: English")
-    found = scan.found
-    live = [f for f in found if not f.negated]
+    language, lang_words = lx.detect_language(prompt)
+    return _Said(prompt, lex, ex, _scan(tokens, language), Evidence(
+        language, lang_words, "inferred" if lang_words else "default",
+        "by counting stop words" if lang_words else "no stop words recognised: English"))
 
-    # -- style and genres ---------------------------------------------------------------------
-    genre_hits = [f for f in live if f.hit.kind == "genre"]
+
+def _resolve_style(said: _Said) -> tuple[Evidence, Evidence]:
+    """The style (the first strong genre word; else the most frequent weak hint; else a place
+    or era; else the moods; else pop) and the genre words heard."""
+    found, live = said.found, said.live
+    genre_hits = said.of("genre")
     strong = [f for f in genre_hits if f.hit.strength >= 1.0]
     weak = [f for f in genre_hits if f.hit.strength < 1.0]
     negated_genres = [f.phrase for f in found if f.negated and f.hit.kind == "genre"]
     genres = tuple(dict.fromkeys(f.phrase for f in strong))
-    contexts = [f for f in live if f.hit.kind == "context"]
-    moods_found = [f for f in live if f.hit.kind == "mood"]
-    style_note = ""
+    contexts = said.of("context")
+    moods_found = said.of("mood")
     if strong:
         style = strong[0].hit.id
         words = tuple(dict.fromkeys(f.phrase for f in strong if f.hit.id == style))
         others = sorted({f.hit.id for f in strong} - {style})
-        if others:
-            style_note = (f"first genre named wins; also heard: {', '.join(others)}")
-        ev["style"] = Evidence(style, words, "explicit", style_note)
+        note = f"first genre named wins; also heard: {', '.join(others)}" if others else ""
+        ev = Evidence(style, words, "explicit", note)
     elif weak and not any(f.hit.data.get("style") for f in contexts):
         counts = Counter(f.hit.id for f in weak)
-        first = {}
+        first: dict[str, int] = {}
         for f in weak:
             first.setdefault(f.hit.id, f.pos)
         style = max(counts, key=lambda s: (counts[s], -first[s]))
         words = tuple(dict.fromkeys(f.phrase for f in weak if f.hit.id == style))
-        ev["style"] = Evidence(style, words, "inferred",
-                               f"no genre named; {', '.join(words)} suggests {style}")
+        ev = Evidence(style, words, "inferred", f"no genre named; {', '.join(words)} suggests "
+                                                f"{style}")
     else:
         ctx_style = next((f for f in contexts if f.hit.data.get("style")), None)
         mood_style = lex_mood_style()
@@ -553,8 +614,8 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
             ctx_style = None
         if ctx_style is not None:
             style = ctx_style.hit.data["style"]
-            ev["style"] = Evidence(style, (ctx_style.phrase,), "inferred",
-                                   f"no genre named; '{ctx_style.phrase}' suggests {style}")
+            ev = Evidence(style, (ctx_style.phrase,), "inferred",
+                          f"no genre named; '{ctx_style.phrase}' suggests {style}")
         elif mood_pick is not None:
             style = mood_style[mood_pick.hit.id]
             note = f"no genre named; the mood '{mood_pick.phrase}' suggests {style}"
@@ -565,35 +626,39 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
             if acoustic and named and all(_is_acoustic(d) for d in named):
                 style = acoustic
                 note += " for the acoustic instruments named"
-            ev["style"] = Evidence(style, (mood_pick.phrase,), "inferred", note)
+            ev = Evidence(style, (mood_pick.phrase,), "inferred", note)
         else:
             style = DEFAULT_STYLE
-            ev["style"] = Evidence(style, (), "default",
-                                   f"no genre recognised: using {DEFAULT_STYLE}")
+            ev = Evidence(style, (), "default", f"no genre recognised: using {DEFAULT_STYLE}")
     if negated_genres:
-        ev["style"] = _with_note(ev["style"], f"ignored negated genre words: "
-                                              f"{', '.join(negated_genres)}")
-    ev["genres"] = Evidence(list(genres), genres, "explicit" if genres else "default",
-                            "" if genres else "no genre words")
-    sdef = lex.styles[style]
-    style_src = "inferred" if ev["style"].source != "default" else "default"
+        ev = _with_note(ev, f"ignored negated genre words: {', '.join(negated_genres)}")
+    genres_ev = Evidence(list(genres), genres, "explicit" if genres else "default",
+                         "" if genres else "no genre words")
+    return ev, genres_ev
 
-    # -- moods --------------------------------------------------------------------------------
+
+def _resolve_moods(said: _Said) -> Evidence:
+    moods_found = said.of("mood")
     moods = tuple(dict.fromkeys(f.hit.id for f in moods_found))
     mood_words = tuple(dict.fromkeys(f.phrase for f in moods_found))
-    negated_moods = [f.phrase for f in found if f.negated and f.hit.kind == "mood"]
-    ev["moods"] = Evidence(list(moods), mood_words, "explicit" if moods else "default",
-                           ("ignored negated: " + ", ".join(negated_moods)) if negated_moods
-                           else ("" if moods else "no mood words"))
+    negated = [f.phrase for f in said.found if f.negated and f.hit.kind == "mood"]
+    return Evidence(list(moods), mood_words, "explicit" if moods else "default",
+                    ("ignored negated: " + ", ".join(negated)) if negated
+                    else ("" if moods else "no mood words"))
 
-    # -- tempo --------------------------------------------------------------------------------
-    tempo_words = [f for f in live if f.hit.kind == "tempo"]
+
+def _resolve_tempo(said: _Said, bpm: float | None, style: _Style, moods: tuple[str, ...],
+                   mood_words: tuple[str, ...]) -> Evidence:
+    """An option; else a number in the prompt; else tempo words (the class named most often,
+    a tie to the last word), placed nearest the style's tempo; else a place or scene, or
+    strong moods; else the style's default tempo."""
+    ex, lex, sdef = said.ex, said.lex, style.defaults
+    tempo_words = said.of("tempo")
     if bpm is not None:
-        value = _check_bpm(bpm, repr(bpm))
-        ev["bpm"] = Evidence(value, (), "explicit", "given as an option")
-    elif ex.bpm is not None:
-        ev["bpm"] = Evidence(ex.bpm[0], (ex.bpm[1],), "explicit", "")
-    elif tempo_words:
+        return Evidence(_check_bpm(bpm, repr(bpm)), (), "explicit", "given as an option")
+    if ex.bpm is not None:
+        return Evidence(ex.bpm[0], (ex.bpm[1],), "explicit", "")
+    if tempo_words:
         bands = []
         for f in tempo_words:
             band = f.hit.data.get("very") if f.intensified and f.hit.data.get("very") else \
@@ -608,33 +673,34 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         value = _bpm_in_band(band, sdef)
         words = tuple(dict.fromkeys((" ".join((*f.before[-1:], f.phrase)) if f.intensified
                                      else f.phrase) for f, _, c in bands if c == cls))
-        note = f"{cls} ({band[0]}-{band[1]} bpm), nearest to {style}'s usual {sdef['bpm']} bpm"
+        note = (f"{cls} ({band[0]}-{band[1]} bpm), nearest to {style.id}'s usual "
+                f"{sdef['bpm']} bpm")
         if len(counts) > 1:
             losing = [f.phrase for f, _, c in bands if c != cls]
             note = (f"tempo words disagree ({', '.join(losing)} vs {', '.join(words)}): the "
                     f"class named most often wins, a tie goes to the last word; " + note)
-        ev["bpm"] = Evidence(value, words, "explicit", note)
-    else:
-        ctx_tempo = next((f for f in contexts if f.hit.data.get("tempo")), None)
-        arousal = _mean([lex.moods[m]["arousal"] for m in moods])
-        if ctx_tempo is not None:
-            band = ctx_tempo.hit.data["tempo"]
-            value = _bpm_in_band(band, sdef)
-            ev["bpm"] = Evidence(value, (ctx_tempo.phrase,), "inferred",
-                                 f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm")
-        elif moods and (arousal <= -0.5 or arousal >= 0.75):
-            band = [60, 80] if arousal <= -0.5 else [126, 150]
-            value = _bpm_in_band(band, sdef)
-            ev["bpm"] = Evidence(value, mood_words, "inferred",
-                                 f"the moods suggest {band[0]}-{band[1]} bpm")
-        else:
-            value = float(sdef["bpm"])
-            ev["bpm"] = Evidence(value, (), style_src,
-                                 f"no tempo given: {style}'s usual {sdef['bpm']} bpm")
-    bpm_value = float(ev["bpm"].value)
+        return Evidence(value, words, "explicit", note)
+    ctx_tempo = next((f for f in said.of("context") if f.hit.data.get("tempo")), None)
+    arousal = _mean([lex.moods[m]["arousal"] for m in moods])
+    if ctx_tempo is not None:
+        band = ctx_tempo.hit.data["tempo"]
+        return Evidence(_bpm_in_band(band, sdef), (ctx_tempo.phrase,), "inferred",
+                        f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm")
+    if moods and (arousal <= -0.5 or arousal >= 0.75):
+        band = [60, 80] if arousal <= -0.5 else [126, 150]
+        return Evidence(_bpm_in_band(band, sdef), mood_words, "inferred",
+                        f"the moods suggest {band[0]}-{band[1]} bpm")
+    return Evidence(float(sdef["bpm"]), (), style.source,
+                    f"no tempo given: {style.id}'s usual {sdef['bpm']} bpm")
 
-    # -- key and mode -------------------------------------------------------------------------
-    valence = _mean([lex.moods[m]["valence"] for m in moods])
+
+def _resolve_key(said: _Said, key: str | None, style: _Style, moods: tuple[str, ...]
+                 ) -> tuple[tuple[int, str], dict[str, Evidence]]:
+    """An option; else a key in the prompt; else the mode from a word ("minor"), the moods'
+    valence or the style, on a tonic chosen for the style. Returns (tonic, mode) and the key
+    and mode evidence."""
+    ex, lex = said.ex, said.lex
+    ev: dict[str, Evidence] = {}
     if key is not None:
         tonic, mode = parse_key(key)
         ev["key"] = Evidence(_key_label(tonic, mode), (), "explicit", "given as an option")
@@ -642,6 +708,8 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         tonic, mode = ex.key[0], ex.key[1]
         ev["key"] = Evidence(_key_label(tonic, mode), (ex.key[2],), "explicit", "")
     else:
+        valence = _mean([lex.moods[m]["valence"] for m in moods])
+        moods_found = said.of("mood")
         if ex.mode_only is not None:
             mode, mode_ev = ex.mode_only[0], Evidence(ex.mode_only[0], (ex.mode_only[1],),
                                                       "explicit", "")
@@ -652,82 +720,88 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
             mode_ev = Evidence(mode, tuple(dict.fromkeys(mw)), "inferred",
                                f"the moods lean {'dark' if mode == 'minor' else 'bright'}")
         else:
-            mode = sdef["mode"]
-            mode_ev = Evidence(mode, (), style_src, f"{style} usually sits in {mode}")
-        tonic = _default_tonic(style, mode)
+            mode = style.defaults["mode"]
+            mode_ev = Evidence(mode, (), style.source, f"{style.id} usually sits in {mode}")
+        tonic = _default_tonic(style.id, mode)
         ev["mode"] = mode_ev
         ev["key"] = Evidence(_key_label(tonic, mode), mode_ev.words, "default"
                              if mode_ev.source == "default" else "inferred",
-                             f"no key given: {_key_label(tonic, mode)} chosen for {style} "
+                             f"no key given: {_key_label(tonic, mode)} chosen for {style.id} "
                              f"in {mode}")
     ev.setdefault("mode", Evidence(mode, ev["key"].words, ev["key"].source, ""))
+    return (tonic, mode), ev
 
-    # -- meter --------------------------------------------------------------------------------
-    meter_words_found = [f for f in live if f.phrase in ("jig", "jigs", "irish jig", "tarantella")]
+
+def _resolve_meter(said: _Said, meter: str | Sequence[int] | None, style: _Style) -> Evidence:
+    """An option; else a meter in the prompt; else a dance that has one (a jig); else the
+    style's first meter."""
+    jig = [f for f in said.live if f.phrase in ("jig", "jigs", "irish jig", "tarantella")]
     if meter is not None:
-        meter_value = parse_meter(meter)
-        ev["meter"] = Evidence(list(meter_value), (), "explicit", "given as an option")
-    elif ex.meter is not None:
-        meter_value = ex.meter[0]
-        ev["meter"] = Evidence(list(meter_value), (ex.meter[1],), "explicit", "")
-    elif meter_words_found:
-        meter_value = (6, 8)
-        ev["meter"] = Evidence([6, 8], (meter_words_found[0].phrase,), "inferred",
-                               "a jig is in 6/8")
-    else:
-        meter_value = (int(sdef["meter"][0]), int(sdef["meter"][1]))
-        ev["meter"] = Evidence(list(meter_value), ev["style"].words, style_src,
-                               f"{style} is usually in {meter_value[0]}/{meter_value[1]}")
+        return Evidence(list(parse_meter(meter)), (), "explicit", "given as an option")
+    if said.ex.meter is not None:
+        return Evidence(list(said.ex.meter[0]), (said.ex.meter[1],), "explicit", "")
+    if jig:
+        return Evidence([6, 8], (jig[0].phrase,), "inferred", "a jig is in 6/8")
+    num, den = (int(style.defaults["meter"][0]), int(style.defaults["meter"][1]))
+    return Evidence([num, den], style.words, style.source,
+                    f"{style.id} is usually in {num}/{den}")
 
-    # -- duration -----------------------------------------------------------------------------
+
+def _resolve_duration(said: _Said, duration: float | None) -> Evidence:
     if duration is not None:
-        dur = _check_duration(duration, repr(duration))
-        ev["duration"] = Evidence(dur, (), "explicit", "given as an option")
-    elif ex.duration is not None:
-        dur = ex.duration[0]
-        ev["duration"] = Evidence(dur, (ex.duration[1],), "explicit", "")
-    else:
-        dur = DEFAULT_DURATION
-        ev["duration"] = Evidence(dur, (), "default",
-                                  f"no length given: {DEFAULT_DURATION:g} seconds")
+        return Evidence(_check_duration(duration, repr(duration)), (), "explicit",
+                        "given as an option")
+    if said.ex.duration is not None:
+        return Evidence(said.ex.duration[0], (said.ex.duration[1],), "explicit", "")
+    return Evidence(DEFAULT_DURATION, (), "default",
+                    f"no length given: {DEFAULT_DURATION:g} seconds")
 
-    # -- seed ---------------------------------------------------------------------------------
+
+def _resolve_seed(said: _Said, seed: int | None) -> Evidence:
     if seed is not None:
         seed = check_seed(seed)
-        seed_value: int | None = seed
-        ev["seed"] = Evidence(seed, (), "explicit", "given as an option")
-    elif ex.seed is not None:
-        seed_value = ex.seed[0]
-        ev["seed"] = Evidence(seed_value, (ex.seed[1],), "explicit", "")
-    else:
-        seed_value = None
-        ev["seed"] = Evidence(None, (), "default", "no seed: a fresh one per run")
+        return Evidence(seed, (), "explicit", "given as an option")
+    if said.ex.seed is not None:
+        return Evidence(said.ex.seed[0], (said.ex.seed[1],), "explicit", "")
+    return Evidence(None, (), "default", "no seed: a fresh one per run")
 
-    # -- exclusions ---------------------------------------------------------------------------
+
+def _resolve_exclusions(said: _Said) -> Evidence:
+    """What the request rules out ("no drums", "sin guitarra"): instruments, families, roles."""
     excluded: list[str] = []
-    excl_words: list[str] = []
-    for f in found:
+    words: list[str] = []
+    for f in said.found:
         if f.hit.kind == "exclude" or (f.negated and f.hit.kind == "instrument"):
             for target in f.hit.data.get("negates", [f.hit.id]):
                 if target not in excluded:
                     excluded.append(target)
             if f.negated and f.hit.kind == "instrument":
-                excl_words.append(" ".join((*_neg_prefix(f), f.phrase)).strip())
+                words.append(" ".join((*_neg_prefix(f), f.phrase)).strip())
             else:
-                excl_words.append(f.phrase)
-    excl_words = list(dict.fromkeys(excl_words))
-    ev["excluded"] = Evidence(list(excluded), tuple(excl_words),
-                              "explicit" if excluded else "default",
-                              "" if excluded else "nothing excluded")
+                words.append(f.phrase)
+    words = list(dict.fromkeys(words))
+    return Evidence(list(excluded), tuple(words), "explicit" if excluded else "default",
+                    "" if excluded else "nothing excluded")
 
-    # -- instruments --------------------------------------------------------------------------
+
+def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: _Style,
+                         excluded_ev: Evidence
+                         ) -> tuple[tuple[InstrumentRequest, ...], dict[str, Evidence]]:
+    """The instruments named (options first), those a place or scene implies, and the style's
+    band around them (unless only the named ones should play, or they form a small group);
+    whether drums play. Returns the requests and the drums and instruments evidence."""
+    lex, scan, live = said.lex, said.scan, said.live
+    sdef = style.defaults
+    excluded = list(excluded_ev.value)
+    excl_words = list(excluded_ev.words)
+    ev: dict[str, Evidence] = {}
     alone = bool(scan.alone)
     requests = _explicit_instruments(live, lex, instruments)
     requests = [r for r in requests if not _is_excluded(r, excluded)]
     inferred: list[InstrumentRequest] = []
     small = small_group(requests)  # "piano and cello": a duo, nothing pitched is added
     if not alone and not small:
-        for f in contexts:
+        for f in said.of("context"):
             for name in f.hit.data.get("instruments", ()):
                 entry = lex.instruments[name]
                 req = InstrumentRequest(name, entry["program"], entry["drum"], entry["role"],
@@ -739,8 +813,7 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     explicit_drums = any(r.role == "drums" for r in requests)
     if "drums" in excluded:
         drums = False
-        ev["drums"] = Evidence(False, tuple(w for w in excl_words), "explicit",
-                               "drums excluded")
+        ev["drums"] = Evidence(False, tuple(excl_words), "explicit", "drums excluded")
     elif explicit_drums:
         drums = True
         ev["drums"] = Evidence(True, next(r.words for r in requests if r.role == "drums"),
@@ -751,8 +824,8 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
                                "only the named instruments play")
     else:
         drums = bool(sdef["drums"])
-        ev["drums"] = Evidence(drums, (), style_src,
-                               f"{style} {'has' if drums else 'has no'} drums by default")
+        ev["drums"] = Evidence(drums, (), style.source,
+                               f"{style.id} {'has' if drums else 'has no'} drums by default")
     # An implied drum or percussion part plays only with drums (what the ensemble does).
     inferred = [r for r in inferred if not (r.is_drum and not drums)]
     if not alone:
@@ -778,21 +851,26 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     ev["instruments"] = Evidence(
         [f"{r.name} ({r.role})" for r in all_instr],
         tuple(dict.fromkeys(w for r in requests for w in r.words)),
-        "explicit" if requests else (style_src if all_instr else "default"),
-        _instrument_note(requests, inferred, alone, style, scan.alone))
+        "explicit" if requests else (style.source if all_instr else "default"),
+        _instrument_note(requests, inferred, alone, style.id, scan.alone))
+    return all_instr, ev
 
-    # -- energy and density -------------------------------------------------------------------
+
+def _resolve_energy_density(said: _Said, style: _Style, moods: tuple[str, ...],
+                            mood_words: tuple[str, ...], bpm: float) -> dict[str, Evidence]:
+    """Energy: halfway between the style's value and the moods' arousal (mapped to 0..1), plus
+    the energy/context word nudges (capped at +-0.35), plus a small tempo nudge if no moods.
+    Density: the style's, moved by the words; lower when only the named instruments play."""
+    lex, sdef = said.lex, style.defaults
     energy, e_words = float(sdef["energy"]), []
     density, d_words = float(sdef["density"]), []
-    # Energy: halfway between the style's value and the moods' arousal (mapped to 0..1), plus
-    # the energy/context word nudges (capped at +-0.35), plus a small tempo nudge if no moods.
     e_deltas: list[float] = []
     d_deltas: list[float] = []
     if moods:
         target = (_mean([lex.moods[m]["arousal"] for m in moods]) + 1.0) / 2.0
         energy = 0.5 * energy + 0.5 * target
         e_words.extend(mood_words)
-    for f in live:
+    for f in said.live:
         data = f.hit.data if isinstance(f.hit.data, dict) else {}
         if f.hit.kind in ("energy", "context") and data.get("energy"):
             e_deltas.append(data["energy"])
@@ -804,55 +882,55 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         energy += max(-0.35, min(0.35, _mean(e_deltas) * min(len(e_deltas), 2)))
     if d_deltas:
         density += max(-0.35, min(0.35, _mean(d_deltas) * min(len(d_deltas), 2)))
-    tc = tempo_class(bpm_value)
     if not moods:
-        energy += {"slow": -0.05, "medium": 0.0, "fast": 0.05}[tc]
-    if alone:
+        energy += {"slow": -0.05, "medium": 0.0, "fast": 0.05}[tempo_class(bpm)]
+    if said.scan.alone:
         density -= 0.15
     energy, e_clamp = _clamp01(energy)
     density, d_clamp = _clamp01(density)
-    e_note = f"from {style}'s {sdef['energy']}" + (", moved by the words" if e_words else "")
+    e_note = f"from {style.id}'s {sdef['energy']}" + (", moved by the words" if e_words else "")
     if e_clamp:
         e_note += f"; clamped to {energy:g} (energy runs 0-1)"
-    d_note = f"from {style}'s {sdef['density']}" + (", moved by the words" if d_words else "")
+    d_note = f"from {style.id}'s {sdef['density']}" + (", moved by the words" if d_words
+                                                        else "")
     if d_clamp:
         d_note += f"; clamped to {density:g} (density runs 0-1)"
-    ev["energy"] = Evidence(energy, tuple(dict.fromkeys(e_words)),
-                            "inferred" if e_words else style_src, e_note)
-    ev["density"] = Evidence(density, tuple(dict.fromkeys(d_words)),
-                             "inferred" if d_words else style_src, d_note)
+    return {"energy": Evidence(energy, tuple(dict.fromkeys(e_words)),
+                               "inferred" if e_words else style.source, e_note),
+            "density": Evidence(density, tuple(dict.fromkeys(d_words)),
+                                "inferred" if d_words else style.source, d_note)}
 
-    # -- structure and context ----------------------------------------------------------------
+
+def _resolve_structure(said: _Said) -> Evidence:
     structure: list[str] = []
-    s_words: list[str] = []
-    for f in live:
-        if f.hit.kind == "structure":
-            if not structure or structure[-1] != f.hit.id:
-                structure.append(f.hit.id)
-            s_words.append(f.phrase)
-    ev["structure"] = Evidence(list(structure), tuple(dict.fromkeys(s_words)),
-                               "explicit" if structure else "default",
-                               "" if structure else "no sections named: the planner decides")
-    context = tuple(dict.fromkeys(f.hit.id for f in contexts))
-    ev["context"] = Evidence(list(context), tuple(dict.fromkeys(f.phrase for f in contexts)),
-                             "explicit" if context else "default",
-                             "" if context else "no place, era, skill or scene words")
+    words: list[str] = []
+    for f in said.of("structure"):
+        if not structure or structure[-1] != f.hit.id:
+            structure.append(f.hit.id)
+        words.append(f.phrase)
+    return Evidence(list(structure), tuple(dict.fromkeys(words)),
+                    "explicit" if structure else "default",
+                    "" if structure else "no sections named: the planner decides")
 
-    spec = MusicSpec(
-        prompt=prompt, language=language, style=style, genres=genres, moods=moods,
-        bpm=bpm_value, key_tonic=tonic, mode=mode, meter=meter_value, duration=dur,
-        instruments=all_instr, excluded=tuple(excluded), drums=drums, energy=energy,
-        density=density, structure=tuple(structure), context=context, seed=seed_value,
-        evidence=ev)
-    if all(e.source == "default" for name, e in ev.items() if name != "seed"):
-        shown = prompt.strip() if len(prompt.strip()) <= 40 else prompt.strip()[:37] + "..."
-        if not any(c.isalpha() for c in prompt):  # emoji, digits, punctuation: no words at all
-            raise ParameterError(f"{shown!r} has no words to understand: describe the music, "
-                                 f"e.g. 'a calm piano piece in D minor'")
-        log.warning("no word of %r was understood as music (style, mood, instrument, tempo, "
-                    "key, length): using %s's defaults", shown, style)
-    log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style, bpm_value, spec.key_name)
-    return spec
+
+def _resolve_context(said: _Said) -> Evidence:
+    contexts = said.of("context")
+    context = tuple(dict.fromkeys(f.hit.id for f in contexts))
+    return Evidence(list(context), tuple(dict.fromkeys(f.phrase for f in contexts)),
+                    "explicit" if context else "default",
+                    "" if context else "no place, era, skill or scene words")
+
+
+def _warn_if_nothing_understood(prompt: str, ev: dict[str, Evidence], style: str) -> None:
+    """A prompt of no words at all is refused; words none of which was understood warn."""
+    if not all(e.source == "default" for name, e in ev.items() if name != "seed"):
+        return
+    shown = prompt.strip() if len(prompt.strip()) <= 40 else prompt.strip()[:37] + "..."
+    if not any(c.isalpha() for c in prompt):  # emoji, digits, punctuation: no words at all
+        raise ParameterError(f"{shown!r} has no words to understand: describe the music, "
+                             f"e.g. 'a calm piano piece in D minor'")
+    log.warning("no word of %r was understood as music (style, mood, instrument, tempo, "
+                "key, length): using %s's defaults", shown, style)
 
 
 @cache
