@@ -79,12 +79,6 @@ MAX_SECONDS = 1200.0  # 20 minutes, for the input and for the continuation
 _EPS = 1e-6
 _END_TOLERANCE = 0.25  # beats a note may ring past a bar line without starting a new bar
 _TEMPO_STEP = 1.2  # "faster" / "slower"
-_FASTER = re.compile(r"\b(faster|quicker|speed(?:s|ing)? up|more quickly|accelerat\w*|"
-                     r"mas rapid[oa]|mais rapid[oa]|mas deprisa)\b")
-_SLOWER = re.compile(r"\b(slower|slow(?:s|ing)? down|more slowly|calmer tempo|"
-                     r"mas lent[oa]|mais lent[oa]|mas despacio)\b")
-_LOUDER = re.compile(r"\b(louder|more forte|mas fuerte|mais forte)\b")
-_SOFTER = re.compile(r"\b(softer|quieter|more quietly|mas suave|mais suave)\b")
 _MELODIC_ROLES = ("lead", "melody", "vocal")
 _SPEC_ROLE = {"lead": "lead", "vocal": "vocal", "counter": "counter", "chords": "chords",
               "harmony": "harmony", "bass": "bass", "drums": "drums", "percussion": "percussion",
@@ -442,7 +436,6 @@ def _request(source: Score, *, prompt: str | None, duration: float, seed: int, e
     asked = parse(prompt, duration=min(max(duration, DURATION_RANGE[0]), DURATION_RANGE[1]),
                   seed=seed)
     said = {k for k, e in asked.evidence.items() if e.source == "explicit"}
-    low = " ".join(asked.prompt.lower().split())
     updates: dict[str, Any] = {"prompt": prompt, "language": asked.language}
     if "style" in said:
         updates["style"] = asked.style
@@ -454,10 +447,10 @@ def _request(source: Score, *, prompt: str | None, duration: float, seed: int, e
     if "bpm" in said:
         words = asked.evidence["bpm"].words
         numeric = any(re.search(r"\d", w) for w in words)
-        if not numeric and _FASTER.search(low):
+        if not numeric and "faster" in asked.changes:
             new_bpm = round(min(300.0, bpm * _TEMPO_STEP), 1)
             note = f"faster: the input's {bpm:g} bpm x{_TEMPO_STEP:g}"
-        elif not numeric and _SLOWER.search(low):
+        elif not numeric and "slower" in asked.changes:
             new_bpm = round(max(20.0, bpm / _TEMPO_STEP), 1)
             note = f"slower: the input's {bpm:g} bpm /{_TEMPO_STEP:g}"
         else:
@@ -498,10 +491,10 @@ def _request(source: Score, *, prompt: str | None, duration: float, seed: int, e
     if asked.structure:
         updates["structure"] = asked.structure
         changed["structure"] = list(asked.structure)
-    if _LOUDER.search(low):
+    if "louder" in asked.changes:
         loudness = 1.15
         changed["dynamics"] = "louder"
-    elif _SOFTER.search(low):
+    elif "softer" in asked.changes:
         loudness = 0.82
         changed["dynamics"] = "softer"
     spec = replace(spec, **updates, evidence=ev)

@@ -142,6 +142,13 @@ def load() -> Lexicon:
     for cid, entry in words["context"].items():
         for w in entry["words"]:
             add(w, Hit("context", cid, 1.0, entry))
+    for cid, entry in words["change"].items():
+        for w in entry["words"]:
+            add(w, Hit("change", cid, 1.0, entry))
+            if "tempo" in entry and not any(h.kind == "tempo"
+                                            for h in index.get(phrase_key(w), ())):
+                tid = entry["tempo"]
+                add(w, Hit("tempo", tid, 1.0, words["tempo"][tid]))
     for w in ("instrumental", "instrumental music", "instrumental version", "no voice",
               "no vocals", "no singer", "no voices", "no singing", "vocal free", "vocalless",
               "without vocals", "karaoke", "sin voz", "sem voz", "sin letra", "sem letra",

@@ -540,6 +540,9 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
                                       float(ev["bpm"].value)))
     ev["structure"] = _resolve_structure(said)
     ev["context"] = _resolve_context(said)
+    changes = _resolve_changes(said)
+    if changes.value:
+        ev["changes"] = changes
     spec = MusicSpec(
         prompt=prompt, language=said.language.value, style=style.id,
         genres=tuple(ev["genres"].value), moods=moods, bpm=float(ev["bpm"].value),
@@ -548,7 +551,7 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
         excluded=tuple(ev["excluded"].value), drums=bool(ev["drums"].value),
         energy=float(ev["energy"].value), density=float(ev["density"].value),
         structure=tuple(ev["structure"].value), context=tuple(ev["context"].value),
-        seed=ev["seed"].value, evidence=ev)
+        changes=tuple(changes.value), seed=ev["seed"].value, evidence=ev)
     _warn_if_nothing_understood(prompt, ev, style.id)
     log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style.id, spec.bpm, spec.key_name)
     return spec
@@ -919,6 +922,14 @@ def _resolve_context(said: _Said) -> Evidence:
     return Evidence(list(context), tuple(dict.fromkeys(f.phrase for f in contexts)),
                     "explicit" if context else "default",
                     "" if context else "no place, era, skill or scene words")
+
+
+def _resolve_changes(said: _Said) -> Evidence:
+    """Changes relative to existing music ("faster", "louder"), for continuations."""
+    found = said.of("change")
+    changes = list(dict.fromkeys(f.hit.id for f in found))
+    return Evidence(changes, tuple(dict.fromkeys(f.phrase for f in found)),
+                    "explicit" if changes else "default", "")
 
 
 def _warn_if_nothing_understood(prompt: str, ev: dict[str, Evidence], style: str) -> None:

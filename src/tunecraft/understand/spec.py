@@ -127,6 +127,10 @@ class MusicSpec:
         energy, density: 0..1.
         structure: section words asked for, in the order written.
         context: places, eras, skill levels and imagery words found.
+        ensemble: a named ensemble ("string_quartet", "satb_choir"...; see
+            ``data/ensembles.toml``) whose players are the instruments, or None.
+        changes: changes relative to existing music ("faster", "slower", "louder",
+            "softer"), in prompt order; what they change is the caller's business.
         seed: the random seed, or None.
         evidence: attribute name -> :class:`Evidence`.
     """
@@ -148,6 +152,8 @@ class MusicSpec:
     density: float = 0.5
     structure: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    ensemble: str | None = None
+    changes: tuple[str, ...] = ()
     seed: int | None = None
     evidence: Mapping[str, Evidence] = field(default_factory=dict)
 
@@ -169,7 +175,8 @@ class MusicSpec:
         set_(self, "bpm", float(self.bpm))
         set_(self, "duration", float(self.duration))
         set_(self, "meter", (int(self.meter[0]), int(self.meter[1])))
-        for name in ("genres", "moods", "instruments", "excluded", "structure", "context"):
+        for name in ("genres", "moods", "instruments", "excluded", "structure", "context",
+                     "changes"):
             set_(self, name, tuple(getattr(self, name)))
         set_(self, "evidence", MappingProxyType(dict(self.evidence)))
 
@@ -193,8 +200,9 @@ class MusicSpec:
     # -- serialisation ------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (schema ``tunecraft.spec/1``)."""
-        return {
+        """A JSON-ready dict (schema ``tunecraft.spec/1``; ``ensemble`` and ``changes``
+        appear when the request names them)."""
+        data: dict[str, Any] = {
             "schema": SCHEMA,
             "prompt": self.prompt,
             "language": self.language,
@@ -217,6 +225,11 @@ class MusicSpec:
             "seed": self.seed,
             "evidence": {k: v.to_dict() for k, v in self.evidence.items()},
         }
+        if self.ensemble is not None:
+            data["ensemble"] = self.ensemble
+        if self.changes:
+            data["changes"] = list(self.changes)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MusicSpec:
@@ -233,6 +246,7 @@ class MusicSpec:
                 excluded=tuple(data["excluded"]), drums=bool(data["drums"]),
                 energy=float(data["energy"]), density=float(data["density"]),
                 structure=tuple(data["structure"]), context=tuple(data["context"]),
+                ensemble=data.get("ensemble"), changes=tuple(data.get("changes", ())),
                 seed=data.get("seed"),
                 evidence={k: Evidence.from_dict(v) for k, v in data.get("evidence", {}).items()},
             )
