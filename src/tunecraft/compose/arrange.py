@@ -13,12 +13,14 @@ built here. The form, as section markers:
   a livelier accompaniment and the lead an octave up where the instrument has room;
 * ``ending``: a cadence (IV V7 | I in 4/4, V7 | I otherwise), the last chord held.
 
-Ensembles by prompt: a cappella / choir -> four voices (SATB; soprano sings the tune, alto,
-tenor and bass voiced from the chords), no instruments, no drums; string quartet -> violin 1
-(tune), violin 2, viola, cello, no drums; opera -> a voice (GM 53) over strings; guitar solo ->
-overdriven (or nylon) guitar lead with the band; flutes with tribal sounds -> flute lead, hand
-percussion and a drone pad; electronic/synth -> the EDM style; anything else as the request
-is understood (:func:`tunecraft.understand.parse`, :func:`tunecraft.compose.build_ensemble`).
+Ensembles, from the request as understood (:func:`tunecraft.understand.parse`; no prompt word
+is read here): an SATB or a cappella choir, or a choir named alone -> four voices (the soprano
+sings the tune, alto, tenor and bass voiced from the chords), no instruments, no drums; a
+string quartet -> violin 1 (tune), violin 2, viola, cello, no drums; an opera or a singer -> a
+voice (GM 53) over the band; a guitar -> an overdriven (or nylon) guitar lead with the band;
+tribal music, or flutes with percussion -> flute lead, hand percussion and a drone pad; a synth
+with no genre -> the EDM style; anything else as the request is understood
+(:func:`tunecraft.compose.build_ensemble`).
 """
 
 from __future__ import annotations
@@ -53,11 +55,9 @@ _ENERGY = {"intro": 0.4, "verse": 0.55, "chorus": 0.75, "outro": 0.45}
 # The request
 
 
-def _has(text: str, *words: str) -> bool:
-    return any(w in text for w in words)
-
-
 def _understand(prompt: str, heard: HeardMelody, seed: int, duration: float | None):
+    """The request, with the tune's tempo, key and meter. A synth named with no genre makes
+    an electronic arrangement (EDM), not a pop song."""
     from ..understand import parse
 
     meter = f"{heard.meter.numerator}/{heard.meter.denominator}"
@@ -65,20 +65,19 @@ def _understand(prompt: str, heard: HeardMelody, seed: int, duration: float | No
     kwargs = dict(bpm=bpm, key=heard.key.name, meter=meter, seed=seed,
                   duration=None if duration is None else min(1200.0, max(5.0, duration)))
     spec = parse(prompt, **kwargs)
-    low = prompt.lower()
-    if spec.style == "pop" and _has(low, "electronic", "electro", "synth", "edm"):
-        spec = replace(parse("edm " + prompt, **kwargs), prompt=prompt)
+    synth = any(r.source == "explicit" and 80 <= r.program <= 103 for r in spec.instruments)
+    if spec.style == "pop" and spec.evidence["style"].source == "default" and synth:
+        spec = parse(prompt, style="edm", **kwargs)
     return spec
 
 
-def _ensemble_kind(prompt: str) -> str:
-    low = prompt.lower()
-    if _has(low, "a cappella", "a capella", "acapella", "acappella", "a-cappella"):
+def _ensemble_kind(spec: Any) -> str:
+    """"choir" (SATB: an a cappella or mixed choir, or a choir named alone), "quartet" (a
+    string quartet) or "band" (everything else, as the request is understood)."""
+    named = [r for r in spec.instruments if r.source == "explicit" and not r.is_drum]
+    if spec.ensemble == "satb_choir" or (named and all(r.program == 52 for r in named)):
         return "choir"
-    if "choir" in low and not _has(low, "piano", "organ", "orchestra", "strings", "guitar",
-                                   "band", "with"):
-        return "choir"
-    if _has(low, "string quartet", "quartet", "cuarteto", "quarteto"):
+    if spec.ensemble == "string_quartet":
         return "quartet"
     return "band"
 
@@ -186,24 +185,28 @@ def _section_plans(kinds: Sequence[tuple[str, str, int]], bar: float, style, ene
     return tuple(out)
 
 
-def _adjust_parts(parts: list[PartSpec], prompt: str, spec) -> list[PartSpec]:
-    low = prompt.lower()
+def _adjust_parts(parts: list[PartSpec], spec: Any) -> list[PartSpec]:
+    """An opera (or a singer named) sings the tune; a guitar named plays it overdriven (or on
+    nylon strings when an acoustic or classical guitar is named); tribal music is a flute over
+    hand percussion and a drone."""
     lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
     if lead is None:
         return parts
-    if _has(low, "opera", "ópera", "aria", "soprano", "tenor voice", "singer") \
-            and lead.program not in _VOICES:
+    explicit = [r for r in spec.instruments if r.source == "explicit"]
+    singer = any(r.role == "vocal" for r in explicit) or "opera" in spec.context
+    guitar = next((r for r in explicit if 24 <= r.program <= 31), None)
+    flute = any(r.program in (72, 73, 74, 75, 77, 78, 79) for r in explicit)
+    if singer and lead.program not in _VOICES:
         new = replace(lead, name="Voice", program=53, low=60, high=81, role="vocal")
         parts = [new if p is lead else p for p in parts]
         lead = new
-    if "guitar" in low and 24 <= lead.program <= 31:
-        nylon = _has(low, "nylon", "classical guitar", "spanish", "flamenco", "acoustic")
+    if guitar is not None and 24 <= lead.program <= 31:
+        nylon = guitar.program in (24, 25)
         prog = 24 if nylon else 29
         new = replace(lead, program=prog, name="Nylon Guitar" if nylon else "Overdriven Guitar",
                       low=52, high=88)
         parts = [new if p is lead else p for p in parts]
-    if _has(low, "tribal", "tribe", "shaman", "ritual") or (
-            "flute" in low and any(p.role == "percussion" for p in parts)):
+    if "tribal" in spec.context or (flute and any(p.role == "percussion" for p in parts)):
         keep = []
         for p in parts:
             if p.role == "drums" or (p.role in ("chords", "harmony", "bass")
@@ -290,7 +293,7 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
                 chords=tuple(chords), seed=seed, swing=style.swing,
                 swing_unit=style.swing_unit)
 
-    ensemble = _ensemble_kind(prompt)
+    ensemble = _ensemble_kind(spec)
     if ensemble == "choir":
         parts = [PartSpec("Soprano", "vocal", 52, low=60, high=81, volume=104, pan=54),
                  PartSpec("Alto", "harmony", 52, low=53, high=74, volume=84, pan=74),
@@ -302,7 +305,7 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
                  PartSpec("Viola", "harmony", 41, low=48, high=72, volume=80, pan=74),
                  PartSpec("Cello", "bass", 42, low=36, high=60, volume=92, pan=90)]
     else:
-        parts = _adjust_parts(list(build_ensemble(spec, style, plan)), prompt, spec)
+        parts = _adjust_parts(list(build_ensemble(spec, style, plan)), spec)
     lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
     if lead is None:
         lead = PartSpec("Melody", "lead", 73, low=60, high=96)

@@ -69,6 +69,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     kinds = {s.kind for s in plan.sections}
     parts: list[PartSpec] = []
     names: set[str] = set()
+    fixed: dict[str, tuple[int, int]] = {}  # registers the request gives
     has_lead = False
     requests = list(spec.instruments)
     explicit_pitched = [r for r in requests if r.source == "explicit" and not r.is_drum]
@@ -117,6 +118,11 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
         names.add(name)
         levels, pans = style.mix.levels, style.mix.pan
         pattern = getattr(default, "pattern", None)
+        if req.pattern is not None:  # a named ensemble's player says how it plays
+            pattern = req.pattern
+        if req.register is not None:
+            low, high = req.register
+            fixed[name] = req.register
         rhythm = getattr(default, "rhythm", None)
         parts.append(PartSpec(
             name=name, role=role, program=req.program, is_drum=req.is_drum, low=low, high=high,
@@ -131,6 +137,8 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     parts = _both_hands(parts)
     parts = _spread_accompaniment(parts)
     parts = _under_the_tune(parts)
+    parts = [replace(p, low=fixed[p.name][0], high=fixed[p.name][1]) if p.name in fixed else p
+             for p in parts]
     order = {"lead": 0, "vocal": 0, "counter": 1, "arp": 2, "chords": 3, "harmony": 3,
              "strings": 4, "pad": 5, "bass": 6, "percussion": 7, "drums": 8}
     return tuple(sorted(parts, key=lambda p: order.get(p.role, 5)))

@@ -26,7 +26,9 @@ All times are in beats; the output of both functions is a sorted tuple of valid 
 from __future__ import annotations
 
 import bisect
+import itertools
 import logging
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -1004,6 +1006,67 @@ def _riff_figure(plan: Plan, rng: random.Random) -> list[tuple[float, float, int
 # The public API
 
 
+def _voice(plan: Plan, part: PartSpec, melody: Sequence[Note]) -> tuple[Note, ...]:
+    """One voice of a chorale texture (a quartet's violin 2 or viola, a choir's alto, tenor or
+    bass): one chord tone per chord, moving to the nearest tone of the next chord and kept
+    under the tune. A bass voice sings the chord's bass note; an upper inner voice (from about
+    E3 up) favours the third, a lower one the fifth or the seventh, so the voices share the
+    chord out. Held through the chord where the section is quiet, restruck on each felt beat
+    where it is lively."""
+    mel = _Melody(melody)
+    low, high = part.low, part.high
+    bass = part.role == "bass"
+    upper = low >= 52
+    ending = _ending_start(plan)
+    pulses = _pulses(plan.meter)
+    prev: int | None = None
+    notes: list[Note] = []
+    for bar in _bars(plan, part):
+        sec_end = min(bar.section.end, plan.length)
+        bounds = [bar.start + p for p in pulses] if bar.level == "high" and bar.start < ending \
+            else [bar.start]
+        cuts = sorted({*bounds, *(c.start for c in plan.chords
+                                  if bar.start + _EPS < c.start < bar.start + plan.bar_beats)})
+        cuts.append(bar.start + plan.bar_beats)
+        scale = _energy_scale(bar.section.energy)
+        for a, b in itertools.pairwise(cuts):
+            b = min(b, sec_end)
+            if b - a <= _EPS or a >= sec_end - _EPS:
+                continue
+            chord = plan.chord_at(a)
+            pcs = chord.pitch_classes
+            if bass:
+                want = {chord.bass if chord.bass is not None else chord.root}
+            else:
+                third, rest = pcs[1:2], pcs[2:] or pcs[:1]
+                want = set(third if upper else rest)
+            top = mel.sounding(a)
+            ceiling = top.pitch - 1 if top is not None and not bass else high
+            best, best_cost = None, math.inf
+            for p in range(low, high + 1):
+                if p % 12 not in pcs or (bass and p % 12 not in want):
+                    continue
+                cost = (abs(p - prev) + (1.5 if p == prev else 0.0) if prev is not None
+                        else abs(p - (low + high) / 2) * 0.5)
+                cost += 0.0 if p % 12 in want else 3.0
+                cost += 20 + (p - ceiling) if p > ceiling else 0.0
+                if cost < best_cost:
+                    best, best_cost = p, cost
+            if best is None:
+                continue
+            held = notes and prev == best and abs(notes[-1].end - a) < _EPS and \
+                a not in bounds[1:]
+            if held:
+                last = notes[-1]
+                notes[-1] = Note(last.pitch, last.start, b - last.start, last.velocity)
+            else:
+                accent = 8 if abs(a - bar.start) < _EPS else 0
+                length = (b - a) * (0.92 if len(bounds) > 1 else 1.0)
+                notes.append(Note(best, a, length, _vel((76 + accent) * scale)))
+            prev = best
+    return tuple(notes)
+
+
 def write_part(plan: Plan, part: PartSpec, *, melody: tuple[Note, ...] = ()) -> tuple[Note, ...]:
     """The notes of one part for the whole piece, sorted, inside ``[0, plan.length]``.
 
@@ -1017,6 +1080,8 @@ def write_part(plan: Plan, part: PartSpec, *, melody: tuple[Note, ...] = ()) -> 
         raise ParameterError("lead parts are written by compose.melody")
     if not plan.chords or not plan.sections:
         return ()
+    if pattern == "voice" and not part.is_drum:
+        return _voice(plan, part, melody)
     if role == "drums" or (part.is_drum and role != "percussion"):
         if not plan.style.drums.kit:
             log.debug("%s has no drum kit; %s plays a plain groove", plan.style.id, part.name)

@@ -101,7 +101,7 @@ COMP_PATTERNS = frozenset({
     "line", "block", "sustain", "pulse", "strum", "fingerpick", "arpeggio_up", "arpeggio_down",
     "arpeggio_updown", "broken", "alberti", "stabs", "skank", "montuno", "tumbao", "oompah",
     "waltz", "stride", "power", "riff", "comp", "tremolo", "pizzicato", "drone", "marcato",
-    "walking", "chop", "guajeo", "counterpoint",
+    "walking", "chop", "guajeo", "counterpoint", "voice",
 })  # fmt: skip
 
 # Scales a melody may prefer, as semitones above the tonic.

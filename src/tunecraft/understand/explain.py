@@ -5,7 +5,9 @@ from __future__ import annotations
 from .spec import Evidence, MusicSpec
 
 _ORDER = ("language", "style", "genres", "moods", "bpm", "key", "mode", "meter", "duration",
-          "instruments", "excluded", "drums", "energy", "density", "structure", "context", "seed")
+          "ensemble", "instruments", "excluded", "drums", "energy", "density", "structure",
+          "context", "changes", "seed")
+_ONLY_WHEN_SAID = ("ensemble", "changes")
 _SOURCE = {"explicit": "said", "inferred": "implied", "default": "default"}
 
 
@@ -24,7 +26,9 @@ def _value(name: str, spec: MusicSpec) -> str:
     if name == "instruments":
         return ", ".join(f"{i.name} [{i.role}{', implied' if i.source != 'explicit' else ''}]"
                          for i in spec.instruments) or "none"
-    if name in ("genres", "moods", "excluded", "structure", "context"):
+    if name == "ensemble":
+        return str(spec.ensemble).replace("_", " ")
+    if name in ("genres", "moods", "excluded", "structure", "context", "changes"):
         seq = getattr(spec, name)
         return ", ".join(seq) if seq else "none"
     if name in ("energy", "density"):
@@ -44,6 +48,8 @@ def explain(spec: MusicSpec) -> str:
     lines = [f"prompt: {spec.prompt!r}"]
     for name in _ORDER:
         e: Evidence | None = spec.evidence.get(name)
+        if e is None and name in _ONLY_WHEN_SAID:
+            continue
         line = f"  {name:<12} {_value(name, spec)}"
         if e is not None:
             why = []

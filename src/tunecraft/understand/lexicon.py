@@ -10,7 +10,6 @@ instruments. Loading happens once, on first use (``functools.cache``).
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -70,6 +69,7 @@ class Lexicon:
     styles: dict[str, dict[str, Any]]
     tempo: dict[str, dict[str, Any]]
     moods: dict[str, dict[str, Any]]
+    ensembles: dict[str, dict[str, Any]]
     context: dict[str, dict[str, Any]]
     function: dict[str, frozenset[str]]
     function_phrases: dict[str, frozenset[tuple[str, ...]]]
@@ -90,10 +90,9 @@ class Lexicon:
 
 
 def _read(name: str) -> dict[str, Any]:
-    from importlib import resources
+    from .vocabulary import read_vocabulary
 
-    data = resources.files("tunecraft.understand").joinpath("data", name).read_bytes()
-    return tomllib.loads(data.decode("utf-8"))
+    return read_vocabulary(name)
 
 
 @cache
@@ -142,6 +141,20 @@ def load() -> Lexicon:
     for cid, entry in words["context"].items():
         for w in entry["words"]:
             add(w, Hit("context", cid, 1.0, entry))
+    ensembles = _read("ensembles.toml")
+    for eid, entry in ensembles.items():
+        entry.setdefault("name", eid.replace("_", " "))
+        entry.setdefault("drums", False)
+        for w in entry["words"]:
+            add(w, Hit("ensemble", eid, 1.0, entry))
+            # "jazz orchestra", "symphonic orchestra": the genre inside still names the genre.
+            key = phrase_key(w)
+            for a in range(len(key)):
+                for b in range(a + 1, len(key) + 1):
+                    if (a, b) != (0, len(key)):
+                        for h in index.get(key[a:b], ()):
+                            if h.kind == "genre":
+                                add(w, h)
     for cid, entry in words["change"].items():
         for w in entry["words"]:
             add(w, Hit("change", cid, 1.0, entry))
@@ -199,6 +212,7 @@ def load() -> Lexicon:
     frozen = {k: tuple(v) for k, v in index.items()}
     return Lexicon(index=frozen, max_len=max(len(k) for k in frozen), instruments=instruments,
                    styles=styles, tempo=words["tempo"], moods=words["mood"],
+                   ensembles=ensembles,
                    context=words["context"], function=function,
                    function_phrases=function_phrases, language=language)
 

@@ -25,7 +25,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -510,7 +510,8 @@ class _Style:
 
 def parse(prompt: str, *, duration: float | None = None, bpm: float | None = None,
           key: str | None = None, meter: str | Sequence[int] | None = None,
-          instruments: Iterable[str] | None = None, seed: int | None = None) -> MusicSpec:
+          instruments: Iterable[str] | None = None, seed: int | None = None,
+          style: str | None = None) -> MusicSpec:
     """Understand a request in English, Spanish or Portuguese.
 
     Keyword options beat the prompt and are recorded as explicit evidence. Raises
@@ -522,21 +523,26 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     said = _read(prompt)
     ev: dict[str, Evidence] = {"language": said.language}
     ev["style"], ev["genres"] = _resolve_style(said)
-    style = _Style(ev["style"].value, said.lex.styles[ev["style"].value],
-                   "inferred" if ev["style"].source != "default" else "default",
-                   ev["style"].words)
+    if style is not None:
+        if style not in said.lex.styles:
+            raise ParameterError(f"style {style!r} is unknown (known: "
+                                 f"{', '.join(sorted(said.lex.styles))})")
+        ev["style"] = Evidence(style, (), "explicit", "given as an option")
+    resolved = _Style(ev["style"].value, said.lex.styles[ev["style"].value],
+                      "inferred" if ev["style"].source != "default" else "default",
+                      ev["style"].words)
     ev["moods"] = _resolve_moods(said)
     moods = tuple(ev["moods"].value)
-    ev["bpm"] = _resolve_tempo(said, bpm, style, moods, ev["moods"].words)
-    (tonic, mode), key_ev = _resolve_key(said, key, style, moods)
+    ev["bpm"] = _resolve_tempo(said, bpm, resolved, moods, ev["moods"].words)
+    (tonic, mode), key_ev = _resolve_key(said, key, resolved, moods)
     ev.update(key_ev)
-    ev["meter"] = _resolve_meter(said, meter, style)
+    ev["meter"] = _resolve_meter(said, meter, resolved)
     ev["duration"] = _resolve_duration(said, duration)
     ev["seed"] = _resolve_seed(said, seed)
     ev["excluded"] = _resolve_exclusions(said)
-    requests, instrument_ev = _resolve_instruments(said, instruments, style, ev["excluded"])
+    requests, instrument_ev = _resolve_instruments(said, instruments, resolved, ev["excluded"])
     ev.update(instrument_ev)
-    ev.update(_resolve_energy_density(said, style, moods, ev["moods"].words,
+    ev.update(_resolve_energy_density(said, resolved, moods, ev["moods"].words,
                                       float(ev["bpm"].value)))
     ev["structure"] = _resolve_structure(said)
     ev["context"] = _resolve_context(said)
@@ -544,16 +550,17 @@ def parse(prompt: str, *, duration: float | None = None, bpm: float | None = Non
     if changes.value:
         ev["changes"] = changes
     spec = MusicSpec(
-        prompt=prompt, language=said.language.value, style=style.id,
+        prompt=prompt, language=said.language.value, style=resolved.id,
         genres=tuple(ev["genres"].value), moods=moods, bpm=float(ev["bpm"].value),
         key_tonic=tonic, mode=mode, meter=tuple(ev["meter"].value),
         duration=float(ev["duration"].value), instruments=requests,
         excluded=tuple(ev["excluded"].value), drums=bool(ev["drums"].value),
         energy=float(ev["energy"].value), density=float(ev["density"].value),
         structure=tuple(ev["structure"].value), context=tuple(ev["context"].value),
-        changes=tuple(changes.value), seed=ev["seed"].value, evidence=ev)
-    _warn_if_nothing_understood(prompt, ev, style.id)
-    log.debug("parsed %r -> %s %s bpm %s", prompt[:60], style.id, spec.bpm, spec.key_name)
+        changes=tuple(changes.value), seed=ev["seed"].value, evidence=ev,
+        ensemble=ev["ensemble"].value if "ensemble" in ev else None)
+    _warn_if_nothing_understood(prompt, ev, resolved.id)
+    log.debug("parsed %r -> %s %s bpm %s", prompt[:60], resolved.id, spec.bpm, spec.key_name)
     return spec
 
 
@@ -594,12 +601,17 @@ def _resolve_style(said: _Said) -> tuple[Evidence, Evidence]:
     genres = tuple(dict.fromkeys(f.phrase for f in strong))
     contexts = said.of("context")
     moods_found = said.of("mood")
+    ensemble = next(iter(said.of("ensemble")), None)
     if strong:
         style = strong[0].hit.id
         words = tuple(dict.fromkeys(f.phrase for f in strong if f.hit.id == style))
         others = sorted({f.hit.id for f in strong} - {style})
         note = f"first genre named wins; also heard: {', '.join(others)}" if others else ""
         ev = Evidence(style, words, "explicit", note)
+    elif ensemble is not None and ensemble.hit.data.get("style"):
+        style = ensemble.hit.data["style"]
+        ev = Evidence(style, (ensemble.phrase,), "inferred",
+                      f"no genre named; the {ensemble.hit.data['name']} suggests {style}")
     elif weak and not any(f.hit.data.get("style") for f in contexts):
         counts = Counter(f.hit.id for f in weak)
         first: dict[str, int] = {}
@@ -798,8 +810,24 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
     excluded = list(excluded_ev.value)
     excl_words = list(excluded_ev.words)
     ev: dict[str, Evidence] = {}
-    alone = bool(scan.alone)
+    ensemble = next(iter(said.of("ensemble")), None)
     requests = _explicit_instruments(live, lex, instruments)
+    if ensemble is not None:  # its players, and the other instruments named with them
+        players, covered = _players(ensemble, lex)
+        if any(r.role == "vocal" and r.name not in covered for r in requests):
+            # a singer with an orchestra: the singer leads, the ensemble's lead answers
+            players = [replace(p, role="counter") if p.role == "lead" else p for p in players]
+        led = any(p.role in ("lead", "vocal") for p in players)
+        extra = []
+        for r in requests:  # the others accompany a leading ensemble: one lead
+            if r.name in covered:
+                continue
+            if led and r.role == "lead":
+                default = lex.instruments[r.name]["role"]
+                r = replace(r, role="counter" if default in ("lead", "vocal") else default)
+            extra.append(r)
+        requests = [*players, *extra]
+    alone = bool(scan.alone) or ensemble is not None
     requests = [r for r in requests if not _is_excluded(r, excluded)]
     inferred: list[InstrumentRequest] = []
     small = small_group(requests)  # "piano and cello": a duo, nothing pitched is added
@@ -821,6 +849,11 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
         drums = True
         ev["drums"] = Evidence(True, next(r.words for r in requests if r.role == "drums"),
                                "explicit", "")
+    elif ensemble is not None:
+        drums = bool(ensemble.hit.data["drums"])
+        ev["drums"] = Evidence(drums, (ensemble.phrase,), "inferred",
+                               f"the {ensemble.hit.data['name']} plays "
+                               f"{'with' if drums else 'without'} drums")
     elif alone:
         drums = False
         ev["drums"] = Evidence(False, tuple(scan.alone), "inferred",
@@ -855,8 +888,28 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
         [f"{r.name} ({r.role})" for r in all_instr],
         tuple(dict.fromkeys(w for r in requests for w in r.words)),
         "explicit" if requests else (style.source if all_instr else "default"),
-        _instrument_note(requests, inferred, alone, style.id, scan.alone))
+        _instrument_note(requests, inferred, alone, style.id,
+                         scan.alone or ([ensemble.phrase] if ensemble else [])))
+    if ensemble is not None:
+        data = ensemble.hit.data
+        ev["ensemble"] = Evidence(ensemble.hit.id, (ensemble.phrase,), "explicit",
+                                  f"the {data['name']}: " + ", ".join(
+                                      f"{p.get('name', p['instrument'])} ({p['role']})"
+                                      for p in data["players"]))
     return all_instr, ev
+
+
+def _players(found: _Found, lex: lx.Lexicon) -> tuple[list[InstrumentRequest], set[str]]:
+    """The players of a named ensemble as explicit requests, and the instruments they cover."""
+    players = []
+    for p in found.hit.data["players"]:
+        entry = lex.instruments[p["instrument"]]
+        register = p.get("register")
+        players.append(InstrumentRequest(
+            p.get("name", p["instrument"]), entry["program"], entry["drum"], p["role"],
+            (found.phrase,), "explicit", pattern=p.get("pattern"),
+            register=tuple(register) if register is not None else None))
+    return players, {p["instrument"] for p in found.hit.data["players"]}
 
 
 def _resolve_energy_density(said: _Said, style: _Style, moods: tuple[str, ...],

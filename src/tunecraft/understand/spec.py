@@ -66,7 +66,9 @@ class InstrumentRequest:
 
     ``program`` is the General MIDI program 0-127 (0 for a drum kit, with ``is_drum``); ``role``
     one of :data:`ROLES`; ``words`` the prompt words that asked for it (empty when implied);
-    ``source`` "explicit" or "inferred".
+    ``source`` "explicit" or "inferred". A player of a named ensemble may also say how it plays:
+    ``pattern`` (a comping pattern, or "voice": one voice of a chorale texture) and
+    ``register`` (lowest and highest MIDI note); otherwise the style decides.
     """
 
     name: str
@@ -75,6 +77,8 @@ class InstrumentRequest:
     role: str = "lead"
     words: tuple[str, ...] = ()
     source: str = "explicit"
+    pattern: str | None = None
+    register: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.program, int) or not 0 <= self.program <= 127:
@@ -86,6 +90,12 @@ class InstrumentRequest:
         if self.source not in SOURCES:
             raise ParameterError(f"instrument {self.name!r}: source {self.source!r} is unknown")
         object.__setattr__(self, "words", tuple(self.words))
+        if self.register is not None:
+            low, high = (int(x) for x in self.register)
+            if not 0 <= low < high <= 127:
+                raise ParameterError(f"instrument {self.name!r}: register {self.register!r} "
+                                     "must be two MIDI notes, low below high")
+            object.__setattr__(self, "register", (low, high))
 
     @property
     def family(self) -> str:
@@ -97,14 +107,23 @@ class InstrumentRequest:
         return program_family(self.program)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "program": self.program, "is_drum": self.is_drum,
-                "role": self.role, "words": list(self.words), "source": self.source}
+        data: dict[str, Any] = {"name": self.name, "program": self.program,
+                                "is_drum": self.is_drum, "role": self.role,
+                                "words": list(self.words), "source": self.source}
+        if self.pattern is not None:
+            data["pattern"] = self.pattern
+        if self.register is not None:
+            data["register"] = list(self.register)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstrumentRequest:
+        register = data.get("register")
         return cls(name=data["name"], program=int(data["program"]),
                    is_drum=bool(data.get("is_drum", False)), role=data.get("role", "lead"),
-                   words=tuple(data.get("words", ())), source=data.get("source", "explicit"))
+                   words=tuple(data.get("words", ())), source=data.get("source", "explicit"),
+                   pattern=data.get("pattern"),
+                   register=tuple(register) if register is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
