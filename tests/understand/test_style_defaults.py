@@ -49,12 +49,12 @@ def test_understanding_keeps_no_table_of_its_own():
 
 
 def test_a_request_table_names_known_instruments_and_roles(tmp_path, monkeypatch):
+    import tomllib
+    from importlib import resources
+
     from tunecraft.errors import TunecraftError
     from tunecraft.styles import parse_style
     from tunecraft.understand import lexicon
-
-    import tomllib
-    from importlib import resources
 
     text = resources.files("tunecraft.styles").joinpath("data", "march.toml").read_text()
     data = tomllib.loads(text)
