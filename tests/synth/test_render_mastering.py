@@ -142,8 +142,12 @@ def test_numpy_replacements_match_scipy(rng) -> None:
         np.testing.assert_array_equal(
             mastering._forward_min(x, span),
             minimum_filter1d(x, span, mode="nearest", origin=-(span // 2)))
-    sos = mastering._k_weighting(44100)
-    np.testing.assert_allclose(mastering._sosfilt(sos, x), sosfilt(sos, x), atol=1e-12)
+    for rate in (44100, 22050):
+        sos = mastering._k_weighting(rate)
+        np.testing.assert_allclose(mastering._k_filter(x, rate), sosfilt(sos, x), atol=1e-12)
+    long = rng.standard_normal(mastering._FFT_SIZE * 3 + 123)  # several overlap-add blocks
+    np.testing.assert_allclose(mastering._k_filter(long, 48000),
+                               sosfilt(mastering._k_weighting(48000), long), atol=1e-10)
 
 
 def test_k_weighting_matches_pyloudnorm() -> None:
