@@ -63,6 +63,7 @@ from ..score import (
     Track,
     snap,
 )
+from ..score.types import EPS as _EPS
 from .composition import Composition
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ log = logging.getLogger(__name__)
 __all__ = ["MAX_SECONDS", "continue_score"]
 
 MAX_SECONDS = 1200.0  # 20 minutes, for the input and for the continuation
-_EPS = 1e-6
 _END_TOLERANCE = 0.25  # beats a note may ring past a bar line without starting a new bar
 _TEMPO_STEP = 1.2  # "faster" / "slower"
 _MELODIC_ROLES = ("lead", "melody", "vocal")

@@ -32,6 +32,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from ..score.types import EPS as _EPS
 from ..score.types import KeySignature, Note
 from .plan import PartSpec, Plan, SectionPlan
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["fit_to_key", "fit_to_register", "write_learned_melody"]
 
-_EPS = 1e-6
 CANDIDATES = 3
 TRIES = 3
 

@@ -61,6 +61,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..errors import InputFileError, ParameterError
+from ..score.types import EPS as _EPS
 from ..score.types import Note
 from .plan import PartSpec, Plan, SectionPlan
 
@@ -71,7 +72,6 @@ __all__ = ["LANGUAGES", "Lyrics", "LyricsLayout", "Stanza", "Syllable", "guess_l
            "write_vocal_line"]
 
 LANGUAGES = ("en", "es", "pt")
-_EPS = 1e-6
 MAX_LYRICS_CHARS = 100_000
 
 

@@ -47,6 +47,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from ..score.types import EPS as _EPS
 from ..score.types import Chord, Note, TimeSignature
 from ..styles.events import swing_time
 from ..styles.model import MelodyCharacter
@@ -54,7 +55,6 @@ from .plan import PartSpec, Plan, SectionPlan
 
 __all__ = ["HOOK_KINDS", "Motif", "fit_motif", "hook_motif", "write_melody"]
 
-_EPS = 1e-6
 
 # The section kind that carries the hook: the first of these the form has.
 HOOK_KINDS = ("chorus", "drop", "head", "a", "verse")

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from ..errors import ParameterError
 from ..score import Chord, Note, TimeSignature
+from ..score.types import EPS as _EPS
 from ..styles import (
     BassPattern,
     DrumVoice,
@@ -52,7 +53,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["humanize", "write_part"]
 
-_EPS = 1e-6
 _TICK = 1 / 960
 CHORD_FLOOR = 40  # E2: no chord part voices below it
 

@@ -60,6 +60,7 @@ from ..score import (
     TimeSignature,
     Track,
 )
+from ..score.types import EPS as _EPS
 from .composition import Check, Composition, sections_json
 
 if TYPE_CHECKING:
@@ -77,7 +78,6 @@ RAMP_MIN_BPM = 3.0  # smaller tempo changes switch at the boundary without a ram
 RISER_PROGRAM = 119  # Reverse Cymbal
 RISER_PITCH = 60
 RISER_PEAK_SECONDS = 1.45  # the GM reverse cymbal swells for about this long at C4
-_EPS = 1e-6
 _PAD_ROLES = ("pad", "strings")
 
 

@@ -49,7 +49,7 @@ import numpy as np
 from ..analysis import best_key, key_estimate, pitch_class_histogram, tempo_estimate
 from ..audio import Audio
 from ..errors import ParameterError
-from ..score.types import KeySignature, Score, Track
+from ..score.types import EPS, KeySignature, Score, Track
 from ..understand.exclusions import excluded_by
 from ..understand.exclusions import is_kit as _is_kit
 
@@ -73,8 +73,8 @@ TEMPO_TOLERANCE = 0.04
 #: The most audio may run past the end of the score (release and reverb tail), in seconds.
 AUDIO_TAIL_SECONDS = 3.0
 
-_BPM_EPS = 1e-6
-_TIME_EPS = 1e-3  # seconds
+
+_TIME_TOLERANCE_S = 1e-3  # seconds
 
 
 # ----------------------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def adherence(spec: MusicSpec, score: Score, audio: Audio | None = None, *,
 def _check_tempo(spec: MusicSpec, score: Score) -> Check:
     measured = [{"beat": t.beat, "bpm": round(t.bpm, 6)} for t in score.tempos]
     first = score.tempos[0]
-    if abs(first.bpm - spec.bpm) > _BPM_EPS * max(1.0, spec.bpm):
+    if abs(first.bpm - spec.bpm) > EPS * max(1.0, spec.bpm):
         note = f"the score plays at {first.bpm:g} bpm; the request asked for {spec.bpm:g} bpm"
         return Check("tempo", False, spec.bpm, measured, True, note)
     if len(score.tempos) > 1:
@@ -376,7 +376,7 @@ def _check_length(spec: MusicSpec, score: Score) -> Check:
     got = score.duration_seconds
     expected = {"seconds": spec.duration, "tolerance_seconds": round(bar_seconds, 4)}
     measured = round(got, 3)
-    if abs(got - spec.duration) > bar_seconds + _TIME_EPS:
+    if abs(got - spec.duration) > bar_seconds + _TIME_TOLERANCE_S:
         longer = "longer" if got > spec.duration else "shorter"
         return Check("length", False, expected, measured, True,
                      f"the score lasts {got:.1f} s, more than a bar ({bar_seconds:.2f} s) "
@@ -389,10 +389,10 @@ def _check_audio_length(score: Score, audio: Audio) -> Check:
     got = audio.duration
     expected = {"min_seconds": round(want, 3), "max_seconds": round(want + AUDIO_TAIL_SECONDS, 3)}
     measured = round(got, 3)
-    if got < want - _TIME_EPS:
+    if got < want - _TIME_TOLERANCE_S:
         return Check("audio_length", False, expected, measured, True,
                      f"the audio stops at {got:.2f} s, before the score ends at {want:.2f} s")
-    if got > want + AUDIO_TAIL_SECONDS + _TIME_EPS:
+    if got > want + AUDIO_TAIL_SECONDS + _TIME_TOLERANCE_S:
         return Check("audio_length", False, expected, measured, True,
                      f"the audio runs {got - want:.1f} s past the end of the score (at most "
                      f"{AUDIO_TAIL_SECONDS:g} s of tail expected)")

@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..score.types import EPS as _EPS
 from ..score.types import KeySignature, Score
 
 __all__ = [
@@ -93,7 +94,6 @@ NOTE_VALUE_NAMES: tuple[str, ...] = ("whole", "half", "quarter", "8th", "16th", 
 
 _MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10)
-_EPS = 1e-9
 
 
 @dataclass(frozen=True)

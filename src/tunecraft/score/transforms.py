@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ..errors import ScoreError
 from .types import (
-    _EPS,
+    _HALF_TICK,
     TICKS_PER_BEAT,
     Chord,
     KeySignature,
@@ -50,9 +50,9 @@ def _map_at(changes: tuple, start: float, end: float) -> list:
     current = changes[0]
     out = []
     for c in changes:
-        if c.beat <= start + _EPS:
+        if c.beat <= start + _HALF_TICK:
             current = c
-        elif c.beat < end - _EPS:
+        elif c.beat < end - _HALF_TICK:
             out.append(replace(c, beat=c.beat - start))
     return [replace(current, beat=0.0), *out]
 
@@ -70,14 +70,14 @@ def slice_score(score: Score, start: float, end: float) -> Score:
     tracks = []
     for t in score.tracks:
         notes = [replace(n, start=n.start - start, duration=min(n.end, end) - n.start)
-                 for n in t.notes if start - _EPS <= n.start < end - _EPS]
+                 for n in t.notes if start - _HALF_TICK <= n.start < end - _HALF_TICK]
         tracks.append(t.with_notes(notes))
 
     def clip(items, make):
         out = []
         for it in items:
             s, e = max(it.start, start), min(it.end, end)
-            if e - s > _EPS:
+            if e - s > _HALF_TICK:
                 out.append(make(it, s - start, e - s))
         return tuple(out)
 

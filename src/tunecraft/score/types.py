@@ -20,7 +20,10 @@ from ..errors import ScoreError
 
 SCHEMA = "tunecraft.score/1"
 TICKS_PER_BEAT = 960
-_EPS = 0.5 / TICKS_PER_BEAT
+#: Times (beats or seconds) closer than this are the same time: a millionth of a beat, far
+#: below a MIDI tick. The one tolerance for comparing times in tunecraft.
+EPS = 1e-6
+_HALF_TICK = 0.5 / TICKS_PER_BEAT  # what a MIDI file cannot tell apart
 
 ROLES = frozenset(
     {"lead", "melody", "harmony", "chords", "bass", "drums", "percussion", "pad", "arp",
@@ -89,7 +92,7 @@ class Note:
             raise ScoreError(f"velocity {self.velocity!r} is outside 1-127")
         if not (math.isfinite(self.start) and math.isfinite(self.duration)):
             raise ScoreError(f"note {note_name(self.pitch)} has a time that is not a number")
-        if self.start < -_EPS:
+        if self.start < -_HALF_TICK:
             raise ScoreError(f"note {note_name(self.pitch)} starts before the beginning "
                              f"(beat {self.start:g})")
         if self.duration <= 0:
@@ -119,7 +122,7 @@ class TempoChange:
         if not (isinstance(self.bpm, (int, float)) and math.isfinite(self.bpm)
                 and 4 <= self.bpm <= 1000):
             raise ScoreError(f"tempo {self.bpm!r} bpm is outside 4-1000 bpm")
-        if self.beat < -_EPS:
+        if self.beat < -_HALF_TICK:
             raise ScoreError(f"tempo change at negative beat {self.beat:g}")
         object.__setattr__(self, "beat", snap(self.beat))
         object.__setattr__(self, "bpm", float(self.bpm))
@@ -140,7 +143,7 @@ class TimeSignature:
         if self.denominator not in (1, 2, 4, 8, 16, 32, 64):
             raise ScoreError(f"meter {self.numerator}/{self.denominator}: the bottom number "
                              "must be 1, 2, 4, 8, 16, 32 or 64")
-        if self.beat < -_EPS:
+        if self.beat < -_HALF_TICK:
             raise ScoreError(f"meter change at negative beat {self.beat:g}")
         object.__setattr__(self, "beat", snap(self.beat))
 
@@ -235,7 +238,7 @@ class Chord:
                              f"(known: {', '.join(sorted(q or 'maj' for q in _CHORD_QUALITIES))})")
         if not 0 <= self.root <= 11 or (self.bass is not None and not 0 <= self.bass <= 11):
             raise ScoreError("chord root and bass must be pitch classes 0-11")
-        if self.duration <= 0 or self.start < -_EPS:
+        if self.duration <= 0 or self.start < -_HALF_TICK:
             raise ScoreError(f"chord {self.symbol} at beat {self.start:g} needs a positive "
                              "duration and a start at or after beat 0")
         object.__setattr__(self, "start", snap(self.start))
@@ -294,7 +297,7 @@ class Section:
         if self.length <= 0:
             raise ScoreError(f"section {self.name!r} has length {self.length:g}; it must be "
                              "positive")
-        if self.start < -_EPS:
+        if self.start < -_HALF_TICK:
             raise ScoreError(f"section {self.name!r} starts before the beginning")
         object.__setattr__(self, "start", snap(self.start))
         object.__setattr__(self, "length", snap(self.length))
@@ -359,12 +362,12 @@ def _normalize_changes(items: Iterable[Any], what: str, same: Any) -> tuple[Any,
     """Sort changes by beat, reject two at one beat, drop those that change nothing."""
     out: list[Any] = []
     for item in sorted(items, key=lambda x: x.beat):
-        if out and abs(out[-1].beat - item.beat) < _EPS:
+        if out and abs(out[-1].beat - item.beat) < _HALF_TICK:
             raise ScoreError(f"two {what} at beat {item.beat:g}")
         if out and same(out[-1], item):
             continue
         out.append(item)
-    if not out or out[0].beat > _EPS:
+    if not out or out[0].beat > _HALF_TICK:
         raise ScoreError(f"the {what} must start at beat 0")
     return tuple(out)
 
@@ -418,13 +421,13 @@ class Score:
                                  f"line of {prev}")
         sections = tuple(sorted(self.sections, key=lambda s: s.start))
         for a, b in itertools.pairwise(sections):
-            if b.start < a.end - _EPS:
+            if b.start < a.end - _HALF_TICK:
                 raise ScoreError(f"sections {a.name!r} and {b.name!r} overlap "
                                  f"(beats {a.start:g}-{a.end:g} and {b.start:g}-{b.end:g})")
         set_(self, "sections", sections)
         chords = tuple(sorted(self.chords, key=lambda c: c.start))
         for a, b in itertools.pairwise(chords):
-            if b.start < a.end - _EPS:
+            if b.start < a.end - _HALF_TICK:
                 raise ScoreError(f"chords {a.symbol} and {b.symbol} overlap at beat {b.start:g}")
         set_(self, "chords", chords)
         content_end = max([t.end for t in tracks] + [s.end for s in sections]
@@ -432,7 +435,7 @@ class Score:
         if self.length is None:
             set_(self, "length", self.next_bar_line(content_end) if content_end > 0 else 0.0)
         else:
-            if not math.isfinite(self.length) or self.length < content_end - _EPS:
+            if not math.isfinite(self.length) or self.length < content_end - _HALF_TICK:
                 raise ScoreError(f"score length {self.length:g} beats is shorter than its "
                                  f"content ({content_end:g} beats)")
             set_(self, "length", snap(self.length))
@@ -466,11 +469,11 @@ class Score:
         return self.tempos[max(bisect.bisect_right(beats, beat) - 1, 0)].bpm
 
     def time_signature_at(self, beat: float) -> TimeSignature:
-        i = bisect.bisect_right([t.beat for t in self.time_signatures], beat + _EPS) - 1
+        i = bisect.bisect_right([t.beat for t in self.time_signatures], beat + _HALF_TICK) - 1
         return self.time_signatures[max(i, 0)]
 
     def key_at(self, beat: float) -> KeySignature:
-        i = bisect.bisect_right([k.beat for k in self.key_signatures], beat + _EPS) - 1
+        i = bisect.bisect_right([k.beat for k in self.key_signatures], beat + _HALF_TICK) - 1
         return self.key_signatures[max(i, 0)]
 
     def bar_lines(self, until: float | None = None) -> tuple[float, ...]:
@@ -481,7 +484,7 @@ class Score:
         for i, sig in enumerate(ts):
             stop = ts[i + 1].beat if i + 1 < len(ts) else end
             b = sig.beat
-            while b < min(stop, end) - _EPS:
+            while b < min(stop, end) - _HALF_TICK:
                 out.append(snap(b))
                 b += sig.bar_beats
         return tuple(out)
@@ -491,7 +494,7 @@ class Score:
         ts = self.time_signatures
         sig = ts[0]
         for s in ts:
-            if s.beat <= beat + _EPS:
+            if s.beat <= beat + _HALF_TICK:
                 sig = s
         bars = math.ceil((beat - sig.beat) / sig.bar_beats - 1e-9)
         return snap(sig.beat + max(bars, 0) * sig.bar_beats)

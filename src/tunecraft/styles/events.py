@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ..errors import ParameterError
+from ..score.types import EPS as _EPS
 from ..score.types import Chord
 from .model import DEFAULT_VELOCITIES, BassPattern, Groove, meter_bar_beats
 
@@ -25,7 +26,6 @@ __all__ = [
 DrumEvent = tuple[int, float, int]  # (GM drum key, beat, velocity)
 NoteEvent = tuple[int, float, float, int]  # (pitch, beat, duration in beats, velocity)
 
-_EPS = 1e-9
 
 
 def swing_time(offset: float, swing: float, unit: float = 0.5) -> float:
