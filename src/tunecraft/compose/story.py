@@ -598,7 +598,7 @@ def _transition(out: _Seg, inc: _Seg, out_tracks: Mapping[tuple[str, int, bool],
                 in_tracks: Mapping[tuple[str, int, bool], Track], tracks: _Tracks,
                 seed: int) -> dict[str, Any]:
     """Fill, crash, riser flag and crossfaded pads between two segments (edits ``tracks``)."""
-    from .parts import CRASH, _fallback_fill, _groove_hits, _vel
+    from .parts import CRASH, fill_notes
 
     b = inc.start_beat
     last = b - out.meter.bar_beats
@@ -609,16 +609,11 @@ def _transition(out: _Seg, inc: _Seg, out_tracks: Mapping[tuple[str, int, bool],
     # A drum fill into a segment with drums (a band that stops before a drumless one does).
     if out_kit is not None and in_kit is not None and out.plan is not None:
         plan = out.plan
-        fills = plan.style.fills(f"{plan.meter.numerator}/{plan.meter.denominator}") \
-            or (_fallback_fill(plan),)
-        rng = plan.rng("story", "fill", inc.at)
-        local = last - out.start_beat
-        hits = _groove_hits(plan, rng.choice(fills), local)
         scale = 0.75 + 0.35 * max(out.spec.energy, inc.spec.energy)
         kept = [n for n in tracks.notes[out_kit] if not (last - _EPS <= n.start < b - _EPS)]
-        fill = [Note(k, t + out.start_beat, min(0.125, b - (t + out.start_beat)),
-                     _vel(v * scale)) for k, t, v in hits
-                if local - _EPS <= t < local + out.meter.bar_beats - _EPS]
+        fill = [Note(n.pitch, n.start + out.start_beat, n.duration, n.velocity)
+                for n in fill_notes(plan, last - out.start_beat,
+                                    plan.rng("story", "fill", inc.at), scale=scale)]
         tracks.notes[out_kit] = kept + fill
         info["fill"] = bool(fill)
     if in_kit is not None:
