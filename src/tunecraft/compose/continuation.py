@@ -717,8 +717,6 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
     over 20 minutes, an input over 20 minutes and an empty prompt.
     """
     from ..styles import load_style
-    from .melody import write_melody
-    from .parts import humanize, write_part
 
     _check(source, duration, prompt, seed)
     end = _input_end(source)
@@ -737,125 +735,12 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
     last = _last_chord(source, end, in_key)
     plan, harmony = _plan(spec, style, bars=bars, seed=seed, last=last, input_key=in_key)
 
-    # The parts: one per input track, in its role; explicit new instruments join.
-    from ..understand.exclusions import excluded_by
-
-    excluded = tuple(spec.excluded)
-    silenced: list[str] = []
-    parts: list[tuple[Track, PartSpec]] = []
-    both_hands: dict[str, list[PartSpec]] = {}
-    pitched = _pitched(source.tracks)
-    for t in source.tracks:
-        role = roles.get(t.name)
-        if role is None or role == "fx":
-            continue
-        if any(excluded_by(term, t) for term in excluded) or (
-                t.is_drum and "drums" in req.changed and not spec.drums):
-            silenced.append(t.name)
-            continue
-        part = _part_for(t, role, style)
-        if role == "lead" and len(pitched) == 1 and _polyphony(t) >= 1.5:
-            # A piano alone playing tune and chords: both hands, in its one track.
-            top = _skyline(t.notes)
-            part = replace(part, low=_register(top, min_span=17)[0],
-                           high=_register(top, min_span=17)[1])
-            acc = replace(part, name=f"{t.name} (accompaniment)", role="chords",
-                          low=max(part.low - 14, 40), high=max(part.low + 2, 55),
-                          pattern="arpeggio_up" if style.id in ("classical", "lullaby",
-                                                                  "waltz") else "block")
-            lh = replace(part, name=f"{t.name} (left hand)", role="bass",
-                         low=max(min(n.pitch for n in t.notes) - 2, 28), high=55,
-                         pattern=None, rhythm=None)
-            both_hands[t.name] = [acc, lh]
-        parts.append((t, part))
-    new_tracks: list[Track] = []
-    added = [i for i in spec.instruments if i.source == "explicit"]
-    if added:
-        from .ensemble import _register as ens_register
-
-        have = {t.program for t in source.tracks if not t.is_drum}
-        has_lead = any(p.role == "lead" for _, p in parts)
-        for req_i in added:
-            if (not req_i.is_drum and req_i.program in have) or (
-                    req_i.is_drum and any(t.is_drum for t, _ in parts)):
-                continue
-            role = req_i.role
-            if role in _MELODIC_ROLES:
-                role = "counter" if has_lead else "lead"
-                has_lead = True
-            default = style.instrument(_STYLE_ROLE.get(role, role))
-            register = (35, 81) if req_i.is_drum else ens_register(
-                req_i.program, role, getattr(default, "low", None),
-                getattr(default, "high", None), getattr(default, "program", None))
-            name = req_i.name.title() if req_i.name else "Drums"
-            track_role = "drums" if req_i.is_drum else (
-                role if role in ("lead", "bass", "pad", "counter", "strings", "chords", "arp")
-                else "harmony")
-            t = Track(name, (), program=0 if req_i.is_drum else req_i.program,
-                      is_drum=req_i.is_drum, role=track_role)
-            new_tracks.append(t)
-            parts.append((t, _part_for(t, role, style, register=register)))
-    if spec.drums and "drums" in req.changed and not any(t.is_drum for t, _ in parts):
-        t = Track("Drums", (), program=0, is_drum=True, role="drums")
-        new_tracks.append(t)
-        parts.append((t, _part_for(t, "drums", style, register=(35, 81))))
-
-    # The tune.
+    parts, both_hands, silenced = _input_parts(source, roles, spec, style, req)
+    new_tracks = _added_parts(source, spec, style, req, parts)
     lead_pair = next(((t, p) for t, p in parts if p.role == "lead"), None)
-    motif, motif_info = None, None
-    melody: tuple[Note, ...] = ()
-    lead_in: list[Note] = []
-    if lead_pair is not None:
-        t, p = lead_pair
-        lead_in = _skyline(t.notes)
-        if t.notes:
-            motif, motif_info = extract_motif(t.notes, source, in_key, plan.meter)
-            ch = _character(style, t.notes, in_key)
-        else:
-            ch = style.melody
-        melody = write_melody(plan, p, character=ch, motif=motif, develop_motif=True)
-        if melody and lead_in:
-            # No leap of more than a sixth across the seam: move the tune by an octave when
-            # it then still fits the lead's register.
-            d = melody[0].pitch - lead_in[-1].pitch
-            lo, hi = min(n.pitch for n in melody), max(n.pitch for n in melody)
-            octave = -12 if d > 9 and lo - 12 >= p.low - 3 else (
-                12 if d < -9 and hi + 12 <= p.high + 3 else 0)
-            if octave:
-                melody = tuple(replace(n, pitch=n.pitch + octave) for n in melody)
-        melody = humanize(melody, plan, p)
-    written: dict[str, list[Note]] = {}
-    for t, p in parts:
-        if p.role == "lead":
-            notes = list(melody)
-        else:
-            notes = list(humanize(write_part(plan, p, melody=melody), plan, p))
-        if p.role == "drums" and notes and not any(n.pitch == 49 and n.start < 0.05
-                                                   for n in notes):
-            loud = max((n.velocity for n in notes if n.start < plan.bar_beats), default=90)
-            notes.append(Note(49, 0.0, 0.25, loud))  # a crash marks the new section
-        for extra in both_hands.get(t.name, ()):
-            acc = humanize(write_part(plan, extra, melody=melody), plan, extra)
-            notes += [replace(n, velocity=max(1, round(n.velocity * 0.72))) for n in acc]
-        written[t.name] = notes
-
-    # Dynamics continue from the input's last bars.
-    bar_in = source.time_signature_at(max(0.0, end - _EPS)).bar_beats
-    for t, _ in parts:
-        notes = written[t.name]
-        if not notes or not t.notes:
-            if notes and req.loudness != 1.0:
-                written[t.name] = _scale_velocities(notes, req.loudness, req.loudness, 0)
-            continue
-        tail = [n.velocity for n in t.notes if n.start >= end - 2 * bar_in - _EPS]
-        in_all = _mean([n.velocity for n in t.notes])
-        in_last = _mean(tail, in_all)
-        head = [n.velocity for n in notes if n.start < 2 * plan.bar_beats]
-        new_all = _mean([n.velocity for n in notes])
-        new_first = _mean(head, new_all)
-        r0 = min(2.0, max(0.4, in_last / new_first)) * req.loudness
-        r1 = min(2.0, max(0.4, in_all / new_all)) * req.loudness
-        written[t.name] = _scale_velocities(notes, r0, r1, 4 * plan.bar_beats)
+    melody, motif_info, lead_in = _tune(lead_pair, source, in_key, plan, style)
+    written = _write_parts(parts, both_hands, melody, plan)
+    _carry_dynamics(source, end, parts, written, plan, req.loudness)
 
     # A pickup completes the input's last bar.
     pickup: list[Note] = []
@@ -867,61 +752,11 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
     if pickup:
         new_offset = snap(join - source.time_signature_at(join - _EPS).bar_beats)
         new_offset = max(new_offset, 0.0)
+    lead_name = lead_pair[0].name if lead_pair is not None else None
+    score, new = _assemble(source, plan, written, new_tracks, pickup, lead_name, end=end,
+                           join=join, new_offset=new_offset,
+                           keys_from=(in_key if key_note else None))
 
-    # Assemble: the input unchanged, then the continuation.
-    out_tracks: list[Track] = []
-    new_only: list[Track] = []
-    shift = join - new_offset
-    for t in (*source.tracks, *new_tracks):
-        cont = written.get(t.name, [])
-        extra = pickup if lead_pair is not None and t.name == lead_pair[0].name else []
-        moved = [replace(n, start=n.start + join) for n in cont]
-        out_tracks.append(t.with_notes((*t.notes, *extra, *moved)))
-        new_only.append(t.with_notes([replace(n, start=n.start - new_offset) for n in extra]
-                                     + [replace(n, start=n.start + shift) for n in cont]))
-    bpm_end = source.bpm_at(max(0.0, end - _EPS))
-    tempos = list(source.tempos)
-    if abs(plan.bpm - bpm_end) > 1e-6 or any(t.beat > join + _EPS for t in source.tempos):
-        tempos = [t for t in tempos if t.beat < join - _EPS] + [TempoChange(join, plan.bpm)]
-    sig_end = source.time_signature_at(max(0.0, end - _EPS))
-    meters = [m for m in source.time_signatures if m.beat < join - _EPS]
-    if (sig_end.numerator, sig_end.denominator) != (plan.meter.numerator,
-                                                    plan.meter.denominator):
-        meters.append(TimeSignature(join, plan.meter.numerator, plan.meter.denominator))
-    keys = [k for k in source.key_signatures if k.beat < join - _EPS]
-    if key_note:  # a bare default key corrected from the notes
-        keys = [KeySignature(0.0, in_key.tonic, in_key.mode)]
-    if (plan.key.tonic, plan.key.mode) != (keys[-1].tonic, keys[-1].mode):
-        keys.append(KeySignature(join, plan.key.tonic, plan.key.mode))
-    # The input's own sections (markers in someone else's file, possibly running past its
-    # last note) end where the continuation begins.
-    kept = [replace(s, length=min(s.length, join - s.start)) for s in source.sections
-            if s.start < join - _EPS]
-    sections = kept + [Section(s.name, s.start + join, s.length) for s in plan.sections]
-    chords = [c for c in source.chords if c.start < join - _EPS]
-    chords = [replace(c, duration=min(c.duration, join - c.start)) for c in chords]
-    chords += [replace(c, start=c.start + join) for c in plan.chords]
-    total = join + plan.length
-    title = source.title or "continuation"
-    score = Score(tracks=tuple(out_tracks), tempos=tuple(tempos), time_signatures=tuple(meters),
-                  key_signatures=tuple(keys), sections=tuple(sections), chords=tuple(chords),
-                  title=title, length=max(total, max(t.end for t in out_tracks)))
-    new_len = total - new_offset
-    new_meters = [TimeSignature(0.0, plan.meter.numerator, plan.meter.denominator)]
-    if shift > _EPS and (sig_end.numerator, sig_end.denominator) != (plan.meter.numerator,
-                                                                     plan.meter.denominator):
-        new_meters = [TimeSignature(0.0, sig_end.numerator, sig_end.denominator),
-                      TimeSignature(shift, plan.meter.numerator, plan.meter.denominator)]
-    new_tempos = [TempoChange(0.0, plan.bpm)]
-    if shift > _EPS and abs(plan.bpm - bpm_end) > 1e-6:
-        new_tempos = [TempoChange(0.0, bpm_end), TempoChange(shift, plan.bpm)]
-    new = Score(tracks=tuple(new_only), tempos=tuple(new_tempos),
-                time_signatures=tuple(new_meters),
-                key_signatures=(KeySignature(0.0, plan.key.tonic, plan.key.mode),),
-                sections=tuple(Section(s.name, s.start + shift, s.length)
-                               for s in plan.sections),
-                chords=tuple(replace(c, start=c.start + shift) for c in plan.chords),
-                title=f"{title} (continuation)", length=new_len)
     notes = list(req.notes)
     if silenced:
         notes.append(f"silent after the join (the prompt excludes them): {', '.join(silenced)}")
@@ -954,3 +789,220 @@ def continue_score(source: Score, *, duration: float, prompt: str | None = None,
                        request=request, meta=meta,
                        scores={"full": score, "new": new, "source": source},
                        reverb=float(style.mix.reverb))
+
+
+def _input_parts(source: Score, roles: Mapping[str, str], spec: MusicSpec, style: Style,
+                 req: _Request
+                 ) -> tuple[list[tuple[Track, PartSpec]], dict[str, list[PartSpec]], list[str]]:
+    """One part per input track, in its role (a piano alone playing tune and chords keeps
+    both hands); tracks the prompt excludes fall silent. Returns the parts, the extra hands
+    by track name, and the silenced tracks."""
+    from ..understand.exclusions import excluded_by
+
+    excluded = tuple(spec.excluded)
+    silenced: list[str] = []
+    parts: list[tuple[Track, PartSpec]] = []
+    both_hands: dict[str, list[PartSpec]] = {}
+    pitched = _pitched(source.tracks)
+    for t in source.tracks:
+        role = roles.get(t.name)
+        if role is None or role == "fx":
+            continue
+        if any(excluded_by(term, t) for term in excluded) or (
+                t.is_drum and "drums" in req.changed and not spec.drums):
+            silenced.append(t.name)
+            continue
+        part = _part_for(t, role, style)
+        if role == "lead" and len(pitched) == 1 and _polyphony(t) >= 1.5:
+            # A piano alone playing tune and chords: both hands, in its one track.
+            top = _skyline(t.notes)
+            part = replace(part, low=_register(top, min_span=17)[0],
+                           high=_register(top, min_span=17)[1])
+            acc = replace(part, name=f"{t.name} (accompaniment)", role="chords",
+                          low=max(part.low - 14, 40), high=max(part.low + 2, 55),
+                          pattern="arpeggio_up" if style.id in ("classical", "lullaby",
+                                                                  "waltz") else "block")
+            lh = replace(part, name=f"{t.name} (left hand)", role="bass",
+                         low=max(min(n.pitch for n in t.notes) - 2, 28), high=55,
+                         pattern=None, rhythm=None)
+            both_hands[t.name] = [acc, lh]
+        parts.append((t, part))
+    return parts, both_hands, silenced
+
+
+def _added_parts(source: Score, spec: MusicSpec, style: Style, req: _Request,
+                 parts: list[tuple[Track, PartSpec]]) -> list[Track]:
+    """Instruments the prompt adds ("with strings"), and drums it asks for, join ``parts``
+    (extended in place). Returns their new, empty tracks."""
+    new_tracks: list[Track] = []
+    added = [i for i in spec.instruments if i.source == "explicit"]
+    if added:
+        from .ensemble import _register as ens_register
+
+        have = {t.program for t in source.tracks if not t.is_drum}
+        has_lead = any(p.role == "lead" for _, p in parts)
+        for req_i in added:
+            if (not req_i.is_drum and req_i.program in have) or (
+                    req_i.is_drum and any(t.is_drum for t, _ in parts)):
+                continue
+            role = req_i.role
+            if role in _MELODIC_ROLES:
+                role = "counter" if has_lead else "lead"
+                has_lead = True
+            default = style.instrument(_STYLE_ROLE.get(role, role))
+            register = (35, 81) if req_i.is_drum else ens_register(
+                req_i.program, role, getattr(default, "low", None),
+                getattr(default, "high", None), getattr(default, "program", None))
+            name = req_i.name.title() if req_i.name else "Drums"
+            track_role = "drums" if req_i.is_drum else (
+                role if role in ("lead", "bass", "pad", "counter", "strings", "chords", "arp")
+                else "harmony")
+            t = Track(name, (), program=0 if req_i.is_drum else req_i.program,
+                      is_drum=req_i.is_drum, role=track_role)
+            new_tracks.append(t)
+            parts.append((t, _part_for(t, role, style, register=register)))
+    if spec.drums and "drums" in req.changed and not any(t.is_drum for t, _ in parts):
+        t = Track("Drums", (), program=0, is_drum=True, role="drums")
+        new_tracks.append(t)
+        parts.append((t, _part_for(t, "drums", style, register=(35, 81))))
+    return new_tracks
+
+
+def _tune(lead_pair: tuple[Track, PartSpec] | None, source: Score, in_key: KeySignature,
+          plan: Plan, style: Style
+          ) -> tuple[tuple[Note, ...], dict[str, Any] | None, list[Note]]:
+    """The continuation's tune, grown from the input lead's motif and joined without a leap
+    of more than a sixth. Returns the tune, what motif it grew from, and the input's lead
+    line (its top notes)."""
+    from .melody import write_melody
+    from .parts import humanize
+
+    if lead_pair is None:
+        return (), None, []
+    t, p = lead_pair
+    motif, motif_info = None, None
+    lead_in = _skyline(t.notes)
+    if t.notes:
+        motif, motif_info = extract_motif(t.notes, source, in_key, plan.meter)
+        ch = _character(style, t.notes, in_key)
+    else:
+        ch = style.melody
+    melody = write_melody(plan, p, character=ch, motif=motif, develop_motif=True)
+    if melody and lead_in:
+        # No leap of more than a sixth across the seam: move the tune by an octave when it
+        # then still fits the lead's register.
+        d = melody[0].pitch - lead_in[-1].pitch
+        lo, hi = min(n.pitch for n in melody), max(n.pitch for n in melody)
+        octave = -12 if d > 9 and lo - 12 >= p.low - 3 else (
+            12 if d < -9 and hi + 12 <= p.high + 3 else 0)
+        if octave:
+            melody = tuple(replace(n, pitch=n.pitch + octave) for n in melody)
+    return humanize(melody, plan, p), motif_info, lead_in
+
+
+def _write_parts(parts: Sequence[tuple[Track, PartSpec]],
+                 both_hands: Mapping[str, Sequence[PartSpec]], melody: tuple[Note, ...],
+                 plan: Plan) -> dict[str, list[Note]]:
+    """Every part's notes in the continuation's own time (beat 0 at the join)."""
+    from .parts import humanize, write_part
+
+    written: dict[str, list[Note]] = {}
+    for t, p in parts:
+        if p.role == "lead":
+            notes = list(melody)
+        else:
+            notes = list(humanize(write_part(plan, p, melody=melody), plan, p))
+        if p.role == "drums" and notes and not any(n.pitch == 49 and n.start < 0.05
+                                                   for n in notes):
+            loud = max((n.velocity for n in notes if n.start < plan.bar_beats), default=90)
+            notes.append(Note(49, 0.0, 0.25, loud))  # a crash marks the new section
+        for extra in both_hands.get(t.name, ()):
+            acc = humanize(write_part(plan, extra, melody=melody), plan, extra)
+            notes += [replace(n, velocity=max(1, round(n.velocity * 0.72))) for n in acc]
+        written[t.name] = notes
+    return written
+
+
+def _carry_dynamics(source: Score, end: float, parts: Sequence[tuple[Track, PartSpec]],
+                    written: dict[str, list[Note]], plan: Plan, loudness: float) -> None:
+    """Dynamics continue from the input's last bars, then settle to its average (each part's
+    velocities scaled in place; "louder"/"softer" scale them all)."""
+    bar_in = source.time_signature_at(max(0.0, end - _EPS)).bar_beats
+    for t, _ in parts:
+        notes = written[t.name]
+        if not notes or not t.notes:
+            if notes and loudness != 1.0:
+                written[t.name] = _scale_velocities(notes, loudness, loudness, 0)
+            continue
+        tail = [n.velocity for n in t.notes if n.start >= end - 2 * bar_in - _EPS]
+        in_all = _mean([n.velocity for n in t.notes])
+        in_last = _mean(tail, in_all)
+        head = [n.velocity for n in notes if n.start < 2 * plan.bar_beats]
+        new_all = _mean([n.velocity for n in notes])
+        new_first = _mean(head, new_all)
+        r0 = min(2.0, max(0.4, in_last / new_first)) * loudness
+        r1 = min(2.0, max(0.4, in_all / new_all)) * loudness
+        written[t.name] = _scale_velocities(notes, r0, r1, 4 * plan.bar_beats)
+
+
+def _assemble(source: Score, plan: Plan, written: Mapping[str, list[Note]],
+              new_tracks: Sequence[Track], pickup: Sequence[Note], lead_name: str | None, *,
+              end: float, join: float, new_offset: float,
+              keys_from: KeySignature | None) -> tuple[Score, Score]:
+    """The input unchanged then the continuation (tempo, meter and key maps, sections and
+    chords joined at ``join``), and the continuation alone from ``new_offset``.
+    ``keys_from`` replaces the input's key map (a bare default key corrected from its
+    notes)."""
+    out_tracks: list[Track] = []
+    new_only: list[Track] = []
+    shift = join - new_offset
+    for t in (*source.tracks, *new_tracks):
+        cont = written.get(t.name, [])
+        extra = list(pickup) if t.name == lead_name else []
+        moved = [replace(n, start=n.start + join) for n in cont]
+        out_tracks.append(t.with_notes((*t.notes, *extra, *moved)))
+        new_only.append(t.with_notes([replace(n, start=n.start - new_offset) for n in extra]
+                                     + [replace(n, start=n.start + shift) for n in cont]))
+    bpm_end = source.bpm_at(max(0.0, end - _EPS))
+    tempos = list(source.tempos)
+    if abs(plan.bpm - bpm_end) > 1e-6 or any(t.beat > join + _EPS for t in source.tempos):
+        tempos = [t for t in tempos if t.beat < join - _EPS] + [TempoChange(join, plan.bpm)]
+    sig_end = source.time_signature_at(max(0.0, end - _EPS))
+    meters = [m for m in source.time_signatures if m.beat < join - _EPS]
+    if (sig_end.numerator, sig_end.denominator) != (plan.meter.numerator,
+                                                    plan.meter.denominator):
+        meters.append(TimeSignature(join, plan.meter.numerator, plan.meter.denominator))
+    keys = [k for k in source.key_signatures if k.beat < join - _EPS]
+    if keys_from is not None:
+        keys = [KeySignature(0.0, keys_from.tonic, keys_from.mode)]
+    if (plan.key.tonic, plan.key.mode) != (keys[-1].tonic, keys[-1].mode):
+        keys.append(KeySignature(join, plan.key.tonic, plan.key.mode))
+    # The input's own sections (markers in someone else's file, possibly running past its
+    # last note) end where the continuation begins.
+    kept = [replace(s, length=min(s.length, join - s.start)) for s in source.sections
+            if s.start < join - _EPS]
+    sections = kept + [Section(s.name, s.start + join, s.length) for s in plan.sections]
+    chords = [c for c in source.chords if c.start < join - _EPS]
+    chords = [replace(c, duration=min(c.duration, join - c.start)) for c in chords]
+    chords += [replace(c, start=c.start + join) for c in plan.chords]
+    total = join + plan.length
+    title = source.title or "continuation"
+    score = Score(tracks=tuple(out_tracks), tempos=tuple(tempos), time_signatures=tuple(meters),
+                  key_signatures=tuple(keys), sections=tuple(sections), chords=tuple(chords),
+                  title=title, length=max(total, max(t.end for t in out_tracks)))
+    new_meters = [TimeSignature(0.0, plan.meter.numerator, plan.meter.denominator)]
+    if shift > _EPS and (sig_end.numerator, sig_end.denominator) != (plan.meter.numerator,
+                                                                     plan.meter.denominator):
+        new_meters = [TimeSignature(0.0, sig_end.numerator, sig_end.denominator),
+                      TimeSignature(shift, plan.meter.numerator, plan.meter.denominator)]
+    new_tempos = [TempoChange(0.0, plan.bpm)]
+    if shift > _EPS and abs(plan.bpm - bpm_end) > 1e-6:
+        new_tempos = [TempoChange(0.0, bpm_end), TempoChange(shift, plan.bpm)]
+    new = Score(tracks=tuple(new_only), tempos=tuple(new_tempos),
+                time_signatures=tuple(new_meters),
+                key_signatures=(KeySignature(0.0, plan.key.tonic, plan.key.mode),),
+                sections=tuple(Section(s.name, s.start + shift, s.length)
+                               for s in plan.sections),
+                chords=tuple(replace(c, start=c.start + shift) for c in plan.chords),
+                title=f"{title} (continuation)", length=total - new_offset)
+    return score, new
