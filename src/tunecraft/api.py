@@ -242,7 +242,8 @@ def ingest(sources: Any, out_dir: str | os.PathLike[str], **kwargs: Any) -> Any:
 
 
 def train(corpus_dir: str | os.PathLike[str], **kwargs: Any) -> Any:
-    """Train a sequence model on a corpus; see :func:`tunecraft.models.train`."""
+    """Train a sequence model on a corpus; see :func:`tunecraft.models.train` (options are
+    the fields of :class:`tunecraft.models.TrainConfig`, or ``config=`` one)."""
     from .models import train as _train
 
     return _train(corpus_dir, **kwargs)

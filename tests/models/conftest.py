@@ -24,6 +24,6 @@ def trained(tiny_corpus, tmp_path_factory) -> dict[str, Path]:
     for kind in ("lstm", "transformer"):
         d = tmp_path_factory.mktemp(kind)
         train(tiny_corpus, model=kind, epochs=2, batch_size=8, out_dir=d, seed=0,
-              config="debug", lr=5e-3)
+              network="debug", lr=5e-3)
         out[kind] = d
     return out

@@ -94,7 +94,7 @@ def test_pieces_without_notes_to_learn_change_the_split_and_still_match(tmp_path
 def test_ray_gives_the_same_data_and_the_same_model(corpus, reference, tmp_path, monkeypatch):
     pytest.importorskip("ray")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    opts = dict(model="lstm", epochs=1, batch_size=8, seed=0, config="debug", lr=5e-3)
+    opts = dict(model="lstm", epochs=1, batch_size=8, seed=0, network="debug", lr=5e-3)
     local = train(corpus, out_dir=tmp_path / "local", engine="local", workers=2, **opts)
     with ray_session(2) as ray:  # one Ray for the whole test; the calls leave it running
         # (Ray's workers cannot import this test module: a library function instead.)
@@ -149,7 +149,7 @@ def test_bad_engines_and_worker_counts_are_parameter_errors(corpus, tmp_path):
         with pytest.raises(ParameterError, match="workers"):
             map_ordered(_square_slowly, [1, 2], workers=workers)
     with pytest.raises(ParameterError, match="unknown engine"):
-        train(corpus, model="lstm", config="debug", out_dir=tmp_path / "m", engine="spark")
+        train(corpus, model="lstm", network="debug", out_dir=tmp_path / "m", engine="spark")
     with pytest.raises(ParameterError, match="parts 'bass' is unknown"):
         _prepare_corpus(corpus, "lstm", parts="bass", **OPTS)
     assert not (tmp_path / "m").exists()

@@ -73,7 +73,7 @@ def test_save_load_gives_identical_outputs(trained, tmp_path):
 
 
 def test_training_is_reproducible_and_resume_matches(tiny_corpus, tmp_path):
-    opts = dict(model="transformer", batch_size=8, seed=3, config="debug", lr=5e-3,
+    opts = dict(model="transformer", batch_size=8, seed=3, network="debug", lr=5e-3,
                 patience=5)
     full = train(tiny_corpus, epochs=2, out_dir=tmp_path / "full", **opts)
     again = train(tiny_corpus, epochs=2, out_dir=tmp_path / "again", **opts)
@@ -94,7 +94,7 @@ def test_training_is_reproducible_and_resume_matches(tiny_corpus, tmp_path):
 
 def test_early_stopping_and_progress(tiny_corpus, tmp_path):
     seen = []
-    rep = train(tiny_corpus, model="lstm", epochs=30, batch_size=8, config="debug", lr=0.5,
+    rep = train(tiny_corpus, model="lstm", epochs=30, batch_size=8, network="debug", lr=0.5,
                 patience=1, out_dir=tmp_path, progress=seen.append)
     assert rep.epochs_run < 30 and rep.stopped_early
     assert [s.epoch for s in seen] == list(range(1, rep.epochs_run + 1))
@@ -118,7 +118,7 @@ def test_bad_options_are_clear_errors(tiny_corpus, tmp_path):
     with pytest.raises(ParameterError, match="epochs"):
         train(tiny_corpus, epochs=0, out_dir=tmp_path)
     with pytest.raises(InputFileError, match="no checkpoint"):
-        train(tiny_corpus, epochs=1, out_dir=tmp_path / "fresh", resume=True, config="debug")
+        train(tiny_corpus, epochs=1, out_dir=tmp_path / "fresh", resume=True, network="debug")
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="CUDA"):
             train(tiny_corpus, epochs=1, out_dir=tmp_path, device="cuda")
@@ -126,10 +126,31 @@ def test_bad_options_are_clear_errors(tiny_corpus, tmp_path):
 
 def test_batch_progress_reports_every_batch_of_every_epoch(tiny_corpus, tmp_path):
     seen: list[tuple[int, int, int]] = []
-    train(tiny_corpus, model="lstm", epochs=2, batch_size=4, config="debug",
+    train(tiny_corpus, model="lstm", epochs=2, batch_size=4, network="debug",
           out_dir=tmp_path / "m", batch_progress=lambda e, d, t: seen.append((e, d, t)))
     for epoch in (1, 2):
         calls = [(d, t) for e, d, t in seen if e == epoch]
         assert calls, epoch
         dones = [d for d, _ in calls]
         assert dones == sorted(dones) and dones[-1] == calls[-1][1]  # ends at the total
+
+
+def test_a_train_config_is_data_and_the_model_records_it(tiny_corpus, tmp_path):
+    from tunecraft.models.training import TrainConfig
+
+    tc = TrainConfig(model="lstm", epochs=1, batch_size=8, network="debug", seed=3)
+    assert TrainConfig.from_dict(json.loads(json.dumps(tc.to_dict()))) == tc
+    with pytest.raises(ParameterError, match="unknown training option"):
+        TrainConfig.from_dict({"model": "lstm", "epochz": 3})
+    with pytest.raises(ParameterError, match="unknown training option"):
+        train(tiny_corpus, out_dir=tmp_path / "x", epochz=3)
+    with pytest.raises(ParameterError, match="learning rate"):
+        TrainConfig(lr=float("nan"))
+    with pytest.raises(ParameterError, match="patience"):
+        TrainConfig(patience=0)
+    rep = train(tiny_corpus, out_dir=tmp_path / "m", config=tc, lr=5e-3)
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    recorded = TrainConfig.from_dict(meta["training"]["config"])
+    assert recorded == TrainConfig(model="lstm", epochs=1, batch_size=8, network="debug",
+                                   seed=3, lr=5e-3)
+    assert rep.epochs_run == 1 and meta["training"]["lr"] == 5e-3

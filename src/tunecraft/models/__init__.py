@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 _LAZY = {
     "train": "tunecraft.models.training",
     "TrainReport": "tunecraft.models.training",
+    "TrainConfig": "tunecraft.models.training",
     "EpochStats": "tunecraft.models.training",
     "sample": "tunecraft.models.sampling",
     "sample_notes": "tunecraft.models.sampling",

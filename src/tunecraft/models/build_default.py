@@ -128,7 +128,7 @@ def build(*, out: Path = DEFAULT_MODEL_DIR, corpus: Path | None = None, folk: in
     corpus_s = time.perf_counter() - t0
 
     report = train(corpus_dir, model="transformer", epochs=epochs, batch_size=BATCH, lr=LR,
-                   out_dir=out, seed=seed, patience=3, config=dict(DEFAULT_CONFIG),
+                   out_dir=out, seed=seed, patience=3, network=dict(DEFAULT_CONFIG),
                    parts="melody", max_seconds=minutes * 60 if minutes > 0 else None,
                    corpus_info={"sources": [f"corpus:essen-folk:{folk}",
                                             f"corpus:bach-chorales:{chorales}"]})

@@ -1,4 +1,5 @@
-"""Training a model on a corpus folder: ``train(corpus_dir, model="transformer", ...)``.
+"""Training a model on a corpus folder: ``train(corpus_dir, out_dir=..., model="transformer")``,
+configured by a :class:`TrainConfig` (serialisable; sampling lives in ``sampling.py``).
 
 (This module is ``training`` and not ``train`` so that ``tunecraft.models.train`` stays the
 function.)
@@ -39,7 +40,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -61,7 +62,7 @@ from .tokens import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EpochStats", "TrainReport", "load_pieces", "train"]
+__all__ = ["EpochStats", "TrainConfig", "TrainReport", "load_pieces", "train"]
 
 WARMUP_STEPS = 100
 _DEFAULT_LR = {"lstm": 2e-3, "transformer": 1e-3}
@@ -510,48 +511,171 @@ def _evaluate(net: Any, windows: list[list[int]], batch_size: int, dev: Any,
     return total / max(count, 1), correct / max(count, 1)
 
 
-def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 10,
-          batch_size: int = 32, seq_len: int | None = None, lr: float | None = None,
-          device: str = "cpu", out_dir: str | Path, seed: int = 0, resume: bool = False,
-          progress: Callable[[EpochStats], None] | None = None, patience: int = 3,
-          batch_progress: Callable[[int, int, int], None] | None = None,
-          config: Any = None, parts: str = "all", val_fraction: float = 0.1,
-          augment: int = 5, corpus_info: dict[str, Any] | None = None,
-          max_seconds: float | None = None, engine: str = "local",
-          workers: int | None = None) -> TrainReport:
-    """Train the tutorial's LSTM or the Transformer on a corpus folder; write a model folder.
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train, as data: every option of :func:`train` but the folders and the callbacks.
 
-    ``config`` is an ``LSTMConfig``/``TransformerConfig``, a dict of its fields, ``"debug"``
-    (the tiny test model) or None (the default size); ``seq_len`` overrides its window.
-    ``parts`` "all" merges every track of a piece, "melody" keeps its top voice. ``augment``
-    is the largest transposition (0: none). ``max_seconds`` stops after the epoch that passes
-    that much training time. ``engine`` ("local" or "ray") and ``workers`` say where the data
-    preparation runs (see the module's notes); the result does not depend on them.
-    ``progress(stats)`` is called after each epoch, ``batch_progress(epoch, done, total)`` after
-    each batch (windows done of the epoch's total).
+    ``model`` "lstm" (the tutorial's) or "transformer"; ``network`` the network's size: an
+    ``LSTMConfig``/``TransformerConfig``, a dict of its fields, ``"debug"`` (the tiny test
+    model) or None (the default size), its window set by ``seq_len`` when given. ``parts``
+    "all" merges every track of a piece, "melody" keeps its top voice; ``augment`` is the
+    largest transposition (0: none); ``lr`` None takes the model's default; training stops
+    after ``patience`` epochs without improvement, or after the epoch that passes
+    ``max_seconds``. ``engine`` ("local" or "ray") and ``workers`` say where the data is
+    prepared; the result does not depend on them. :meth:`to_dict` and :meth:`from_dict` make
+    it JSON (a model folder's ``meta.json`` records it under ``training.config``).
     """
+
+    model: str = "transformer"
+    epochs: int = 10
+    batch_size: int = 32
+    seq_len: int | None = None
+    lr: float | None = None
+    device: str = "cpu"
+    seed: int = 0
+    patience: int = 3
+    network: Any = None
+    parts: str = "all"
+    val_fraction: float = 0.1
+    augment: int = 5
+    max_seconds: float | None = None
+    engine: str = "local"
+    workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.model not in ("lstm", "transformer"):
+            raise ParameterError(f"model {self.model!r} is unknown (use 'lstm' or "
+                                 "'transformer')")
+        for name, value in (("epochs", self.epochs), ("batch size", self.batch_size),
+                            ("patience", self.patience)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a whole number of at least 1 (got "
+                                     f"{value!r})")
+        if self.lr is not None and not (isinstance(self.lr, (int, float))
+                                        and math.isfinite(self.lr) and 0 < self.lr <= 10):
+            raise ParameterError(f"learning rate {self.lr!r} must be a number above 0 and at "
+                                 "most 10")
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.lr if self.lr is not None else _DEFAULT_LR[self.model])
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        net = self.network
+        d["network"] = net.to_dict() if hasattr(net, "to_dict") else net
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ParameterError(f"unknown training option(s): {', '.join(unknown)} (known: "
+                                 f"{', '.join(sorted(known))})")
+        return cls(**data)
+
+
+@dataclass
+class _Run:
+    """Where a training run stands: what is checkpointed after every epoch."""
+
+    history: list[EpochStats] = field(default_factory=list)
+    best_val: float = math.inf
+    best_epoch: int = 0
+    bad: int = 0
+    step: int = 0
+    best_state: dict[str, Any] | None = None
+
+    def state(self, model: str, cfg: Any, net: Any, opt: Any) -> dict[str, Any]:
+        import torch
+
+        return {"kind": model, "config": cfg.to_dict(), "model": net.state_dict(),
+                "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
+                "history": [asdict(h) for h in self.history], "best_val": self.best_val,
+                "best_epoch": self.best_epoch, "bad": self.bad, "step": self.step,
+                "best_model": self.best_state}
+
+
+def _resume(ckpt: Path, out: Path, model: str, cfg: Any, net: Any, opt: Any, dev: Any) -> _Run:
+    """The run saved in the checkpoint, its weights, optimizer and RNG state restored."""
+    import torch
+
+    if not ckpt.is_file():
+        raise InputFileError(ckpt, "no checkpoint to resume from (train without --resume "
+                             "first)")
+    state = torch.load(ckpt, map_location=dev, weights_only=True)
+    if state.get("kind") != model or state.get("config") != cfg.to_dict():
+        raise ParameterError(f"the checkpoint in {out} is for another model or config; "
+                             "resume with the same options, or train afresh")
+    net.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"])
+    run = _Run([EpochStats(**h) for h in state["history"]], state["best_val"],
+               state["best_epoch"], state["bad"], state["step"], state["best_model"])
+    log.info("resuming %s training at epoch %d", model, len(run.history) + 1)
+    return run
+
+
+def _train_epoch(net: Any, opt: Any, windows: list[list[int]], batch_size: int, lr: float,
+                 run: _Run, dev: Any, epoch: int,
+                 batch_progress: Callable[[int, int, int], None] | None
+                 ) -> tuple[float, int, float]:
+    """One pass over the windows (AdamW, linear warm-up, clipping at 1.0). Returns the summed
+    loss, the tokens and the learning rate reached."""
     import torch
     import torch.nn.functional as F
 
-    from .store import build_network, save_model
+    tot_loss, tot_tok, cur_lr = 0.0, 0, lr
+    for i in range(0, len(windows), batch_size):
+        batch = torch.tensor(windows[i:i + batch_size], dtype=torch.long, device=dev)
+        run.step += 1
+        cur_lr = lr * min(1.0, run.step / WARMUP_STEPS)
+        for g in opt.param_groups:
+            g["lr"] = cur_lr
+        logits, _ = net(batch[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        n_tok = batch[:, 1:].numel()
+        tot_loss += float(loss.detach()) * n_tok
+        tot_tok += n_tok
+        if batch_progress is not None:  # (epoch, windows done, windows in the epoch)
+            batch_progress(epoch, min(i + batch_size, len(windows)), len(windows))
+    return tot_loss, tot_tok, cur_lr
 
-    if model not in ("lstm", "transformer"):
-        raise ParameterError(f"model {model!r} is unknown (use 'lstm' or 'transformer')")
-    for name, value in (("epochs", epochs), ("batch size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ParameterError(f"{name} must be a whole number of at least 1 (got {value!r})")
-    if patience < 1:
-        raise ParameterError("patience must be at least 1 epoch")
-    dev = _device(device)
+
+def train(corpus_dir: str | Path, *, out_dir: str | Path, config: TrainConfig | None = None,
+          resume: bool = False, progress: Callable[[EpochStats], None] | None = None,
+          batch_progress: Callable[[int, int, int], None] | None = None,
+          corpus_info: dict[str, Any] | None = None, **options: Any) -> TrainReport:
+    """Train the tutorial's LSTM or the Transformer on a corpus folder; write a model folder.
+
+    ``config`` (:class:`TrainConfig`) says how; keyword ``options`` change its fields
+    (``model="lstm", epochs=2, network="debug"``...). ``resume`` continues from the
+    checkpoint in ``out_dir``. ``progress(stats)`` is called after each epoch,
+    ``batch_progress(epoch, done, total)`` after each batch (windows done of the epoch's
+    total). ``corpus_info`` is recorded in the model card's metadata.
+    """
+    import torch
+
+    from .store import build_network
+
+    try:
+        tc = replace(config or TrainConfig(), **options)
+    except TypeError as exc:
+        raise ParameterError(f"unknown training option ({exc})") from None
+    dev = _device(tc.device)
     t_start = time.perf_counter()
     out = Path(out_dir)
-    data = _prepare_corpus(corpus_dir, model, parts=parts, seed=seed, val_fraction=val_fraction,
-                           augment=augment, engine=engine, workers=workers)
-    cfg = _make_config(model, data.tokenizer.vocab_size, seq_len, config)
-    lr = float(lr if lr is not None else _DEFAULT_LR[model])
-    if not (math.isfinite(lr) and 0 < lr <= 10):
-        raise ParameterError(f"learning rate {lr!r} must be a number above 0 and at most 10")
-    epoch_len = len(_stream(data, 0, seed))
+    data = _prepare_corpus(corpus_dir, tc.model, parts=tc.parts, seed=tc.seed,
+                           val_fraction=tc.val_fraction, augment=tc.augment, engine=tc.engine,
+                           workers=tc.workers)
+    cfg = _make_config(tc.model, data.tokenizer.vocab_size, tc.seq_len, tc.network)
+    lr = tc.learning_rate
+    epoch_len = len(_stream(data, 0, tc.seed))
     val_stream = [t for ids in data.val for t in ids]
     if epoch_len < cfg.seq_len + 1:
         raise ParameterError(f"the training pieces hold {epoch_len} tokens, fewer than one "
@@ -562,125 +686,98 @@ def train(corpus_dir: str | Path, *, model: str = "transformer", epochs: int = 1
         raise ParameterError("the validation pieces hold fewer than 2 tokens; ingest more music")
     pad_id = data.tokenizer.pad_id if isinstance(data.tokenizer, RemiTokenizer) else None
 
-    torch.manual_seed(seed)
-    net = build_network(model, cfg).to(dev)
+    torch.manual_seed(tc.seed)
+    net = build_network(tc.model, cfg).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=0.01)
-    n_params = sum(p.numel() for p in net.parameters())
-    history: list[EpochStats] = []
-    best_val, best_epoch, bad, step, start_epoch = math.inf, 0, 0, 0, 1
-    ckpt_dir = out / "checkpoints"
-    ckpt = ckpt_dir / "last.pt"
-    best_state: dict[str, Any] | None = None
-    if resume:
-        if not ckpt.is_file():
-            raise InputFileError(ckpt, "no checkpoint to resume from (train without --resume "
-                                 "first)")
-        state = torch.load(ckpt, map_location=dev, weights_only=True)
-        if state.get("kind") != model or state.get("config") != cfg.to_dict():
-            raise ParameterError(f"the checkpoint in {out} is for another model or config; "
-                                 "resume with the same options, or train afresh")
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
-        history = [EpochStats(**h) for h in state["history"]]
-        best_val, best_epoch, bad, step = (state["best_val"], state["best_epoch"], state["bad"],
-                                           state["step"])
-        best_state = state["best_model"]
-        start_epoch = len(history) + 1
-        log.info("resuming %s training at epoch %d", model, start_epoch)
+    ckpt = out / "checkpoints" / "last.pt"
+    run = _resume(ckpt, out, tc.model, cfg, net, opt, dev) if resume else _Run()
 
     prev_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
-    stopped = bad >= patience
+    stopped = run.bad >= tc.patience
     try:
         net.train()
-        for epoch in range(start_epoch, epochs + 1):
+        for epoch in range(len(run.history) + 1, tc.epochs + 1):
             if stopped:
                 break
             t0 = time.perf_counter()
-            windows = _windows(_stream(data, epoch, seed), cfg.seq_len)
-            random.Random(f"batches:{seed}:{epoch}").shuffle(windows)
-            tot_loss, tot_tok = 0.0, 0
-            for i in range(0, len(windows), batch_size):
-                batch = torch.tensor(windows[i:i + batch_size], dtype=torch.long, device=dev)
-                step += 1
-                cur_lr = lr * min(1.0, step / WARMUP_STEPS)
-                for g in opt.param_groups:
-                    g["lr"] = cur_lr
-                logits, _ = net(batch[:, :-1])
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                       batch[:, 1:].reshape(-1))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                opt.step()
-                n_tok = batch[:, 1:].numel()
-                tot_loss += float(loss.detach()) * n_tok
-                tot_tok += n_tok
-                if batch_progress is not None:  # (epoch, windows done, windows in the epoch)
-                    batch_progress(epoch, min(i + batch_size, len(windows)), len(windows))
+            windows = _windows(_stream(data, epoch, tc.seed), cfg.seq_len)
+            random.Random(f"batches:{tc.seed}:{epoch}").shuffle(windows)
+            tot_loss, tot_tok, cur_lr = _train_epoch(net, opt, windows, tc.batch_size, lr, run,
+                                                     dev, epoch, batch_progress)
             train_time = time.perf_counter() - t0
-            val_loss, acc = _evaluate(net, val_windows, batch_size, dev, pad_id)
+            val_loss, acc = _evaluate(net, val_windows, tc.batch_size, dev, pad_id)
             stats = EpochStats(epoch, tot_loss / max(tot_tok, 1), val_loss,
                                math.exp(min(val_loss, 50.0)), acc, tot_tok / max(train_time, 1e-9),
                                time.perf_counter() - t0, cur_lr if tot_tok else lr)
-            history.append(stats)
+            run.history.append(stats)
             log.info("%s", stats)
             if progress is not None:
                 progress(stats)
-            if val_loss < best_val - 1e-4:
-                best_val, best_epoch, bad = val_loss, epoch, 0
-                best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+            if val_loss < run.best_val - 1e-4:
+                run.best_val, run.best_epoch, run.bad = val_loss, epoch, 0
+                run.best_state = {k: v.detach().cpu().clone()
+                                  for k, v in net.state_dict().items()}
             else:
-                bad += 1
-            stopped = bad >= patience
-            ckpt_dir.mkdir(parents=True, exist_ok=True)
-            torch.save({"kind": model, "config": cfg.to_dict(), "model": net.state_dict(),
-                        "optimizer": opt.state_dict(), "rng": torch.get_rng_state(),
-                        "history": [asdict(h) for h in history], "best_val": best_val,
-                        "best_epoch": best_epoch, "bad": bad, "step": step,
-                        "best_model": best_state}, ckpt)
-            if max_seconds is not None and time.perf_counter() - t_start > max_seconds:
-                log.info("time budget of %.0f s reached after epoch %d", max_seconds, epoch)
+                run.bad += 1
+            stopped = run.bad >= tc.patience
+            ckpt.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(run.state(tc.model, cfg, net, opt), ckpt)
+            if tc.max_seconds is not None and time.perf_counter() - t_start > tc.max_seconds:
+                log.info("time budget of %.0f s reached after epoch %d", tc.max_seconds, epoch)
                 break
             if stopped:
-                log.info("no improvement for %d epochs: stopping early", patience)
+                log.info("no improvement for %d epochs: stopping early", tc.patience)
     finally:
         torch.use_deterministic_algorithms(prev_det)
 
-    final = build_network(model, cfg)
-    if best_state is not None:
-        final.load_state_dict(best_state)
-    final.eval()
-    wall = time.perf_counter() - t_start
     report = TrainReport(
-        model=model, out_dir=str(out), epochs_run=len(history), best_epoch=best_epoch,
-        stopped_early=stopped and len(history) < epochs, history=tuple(history),
-        pieces_train=len(data.train_ids), pieces_val=len(data.val_ids), train_tokens=epoch_len,
-        val_tokens=len(val_stream), vocab_size=data.tokenizer.vocab_size, parameters=n_params,
-        device=str(dev), wall_s=wall, config=cfg.to_dict())
+        model=tc.model, out_dir=str(out), epochs_run=len(run.history),
+        best_epoch=run.best_epoch, stopped_early=stopped and len(run.history) < tc.epochs,
+        history=tuple(run.history), pieces_train=len(data.train_ids),
+        pieces_val=len(data.val_ids), train_tokens=epoch_len, val_tokens=len(val_stream),
+        vocab_size=data.tokenizer.vocab_size,
+        parameters=sum(p.numel() for p in net.parameters()), device=str(dev),
+        wall_s=time.perf_counter() - t_start, config=cfg.to_dict())
+    _write_model(out, tc, cfg, run, data, report, corpus_dir=corpus_dir,
+                 corpus_info=corpus_info, val_tokens=len(val_stream))
+    return report
+
+
+def _write_model(out: Path, tc: TrainConfig, cfg: Any, run: _Run, data: _Data,
+                 report: TrainReport, *, corpus_dir: str | Path,
+                 corpus_info: dict[str, Any] | None, val_tokens: int) -> None:
+    """The model folder: the best epoch's weights, the tokenizer, and what made them."""
+    from .store import build_network, save_model
+
+    final = build_network(tc.model, cfg)
+    if run.best_state is not None:
+        final.load_state_dict(run.best_state)
+    final.eval()
     extra = None
     if isinstance(data.tokenizer, NoteTokenizer):
         extra = {"start_counts": start_distribution(
             [v[0] for v in data.train if v], data.tokenizer.vocab_size)}
     b = report.best
+    history = run.history
     meta = {
-        "parts": parts,
+        "parts": tc.parts,
         "defaults": default_meta(data.scores),
         "corpus": {**(corpus_info or {}), "folder": str(corpus_dir),
                    "pieces": len(data.scores), "train_pieces": len(data.train_ids),
-                   "val_pieces": len(data.val_ids), "augment_semitones": augment,
-                   "train_tokens_per_epoch": epoch_len, "val_tokens": len(val_stream)},
-        "training": {"epochs_run": report.epochs_run, "best_epoch": best_epoch,
-                     "batch_size": batch_size, "lr": lr, "seed": seed, "device": str(dev),
+                   "val_pieces": len(data.val_ids), "augment_semitones": tc.augment,
+                   "train_tokens_per_epoch": report.train_tokens, "val_tokens": val_tokens},
+        "training": {"epochs_run": report.epochs_run, "best_epoch": run.best_epoch,
+                     "batch_size": tc.batch_size, "lr": tc.learning_rate, "seed": tc.seed,
+                     "device": report.device,
                      "val_loss": b.val_loss if b else None,
                      "perplexity": b.perplexity if b else None,
                      "accuracy": b.accuracy if b else None,
                      "tokens_per_s": (sum(h.tokens_per_s for h in history) / len(history)
                                       if history else None),
-                     "wall_s": round(wall, 1), "parameters": n_params,
-                     "history": [asdict(h) for h in history]},
+                     "wall_s": round(report.wall_s, 1), "parameters": report.parameters,
+                     "history": [asdict(h) for h in history],
+                     "config": tc.to_dict()},
     }
-    save_model(out, kind=model, net=final, tokenizer=data.tokenizer, meta=meta,
+    save_model(out, kind=tc.model, net=final, tokenizer=data.tokenizer, meta=meta,
                tokenizer_extra=extra)
-    return report
