@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..checks import check_seed
 from ..errors import ParameterError
-from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, Track
+from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, TimeSignature, Track
 from ..styles import realize
 from .composition import Composition, sections_json
 from .harmonize import harmonize
@@ -234,7 +234,6 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
     from ..styles import load_style
     from ..transcribe.hum import HeardMelody
     from .ensemble import build_ensemble
-    from .parts import humanize, write_part
 
     if not isinstance(melody, HeardMelody):
         raise ParameterError(f"arrange needs a HeardMelody, got {type(melody).__name__}")
@@ -254,11 +253,10 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
     tune_bars = max(1, math.ceil(max(n.end for n in tune) / bar - 1e-6))
     intro_bars = 2 if 2 * bar_s >= 3.0 else 4
     end_bars = 2
-    tune_s = tune_bars * bar_s
     repeats = 1
     if duration is not None:
         spare = duration - (intro_bars + end_bars) * bar_s
-        repeats = max(1, min(3, round(spare / tune_s)))
+        repeats = max(1, min(3, round(spare / (tune_bars * bar_s))))
     kinds = [("intro", "intro", intro_bars)]
     for r in range(repeats):
         kinds.append(("melody" if r == 0 else f"melody {r + 1}", "verse" if r == 0 else
@@ -266,29 +264,8 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
     kinds.append(("ending", "outro", end_bars))
     sections = _section_plans(kinds, bar, style, float(spec.energy))
     start0 = intro_bars * bar
-
-    # Harmony: the tune's chords, the intro on its opening chords, a cadence at the end.
-    tune_chords = harmonize(tune, key=key, meter=meter, style=style,
-                            length_beats=tune_bars * bar, seed=seed)
-    chords: list[Chord] = []
-    opening = [c for c in tune_chords if c.start < (intro_bars - 1) * bar]
-    for c in opening:
-        chords.append(Chord(c.start, min(c.end, (intro_bars - 1) * bar) - c.start, c.root,
-                            c.quality))
-    chords.append(realize("V7", key.tonic, key.mode, start=(intro_bars - 1) * bar, duration=bar))
-    for r in range(repeats):
-        off = start0 + r * tune_bars * bar
-        chords += [Chord(c.start + off, c.duration, c.root, c.quality) for c in tune_chords]
-    end0 = start0 + repeats * tune_bars * bar
-    tonic = "I" if key.mode == "major" else "i"
-    if meter.numerator == 4:
-        chords += [realize("IV" if key.mode == "major" else "iv", key.tonic, key.mode,
-                           start=end0, duration=bar / 2),
-                   realize("V7", key.tonic, key.mode, start=end0 + bar / 2, duration=bar / 2)]
-    else:
-        chords.append(realize("V7", key.tonic, key.mode, start=end0, duration=bar))
-    chords.append(realize(tonic, key.tonic, key.mode, start=end0 + bar, duration=bar))
-    chords = [Chord(c.start, c.duration, c.root, c.quality) for c in chords]
+    chords = _harmony(tune, key, meter, style, seed=seed, intro_bars=intro_bars,
+                      tune_bars=tune_bars, repeats=repeats)
     plan = Plan(style=style, bpm=bpm, key=key, meter=meter, sections=sections,
                 chords=tuple(chords), seed=seed, swing=style.swing,
                 swing_unit=style.swing_unit)
@@ -322,48 +299,14 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
             vel = min(127, 86 + accent + 6 * r)
             lead_notes.append(Note(n.pitch + shift + up, n.start + off, n.duration, vel,
                                    n.lyric))
-    # Accompaniment ranges sit under the tune as played.
+    # Accompaniment ranges sit under the tune as played; one part quotes its opening motif.
     tune_low = min(n.pitch for n in tune) + shift
-    tracks: list[Track] = []
-    hint_done = False
     motif = [n for n in tune if n.start < bar + (tune[0].start // bar) * bar]
-    hint_at = 0.0
     if ensemble in ("choir", "quartet"):
-        inner_parts = [p for p in parts if p.role == "harmony"]
-        bass_part = next(p for p in parts if p.role == "bass")
-        ranges = [(p.low, min(p.high, tune_low + 4)) for p in inner_parts]
-        inner, bass = _inner_lines(plan.chords, lead_notes, ranges, (bass_part.low, bass_part.high))
-        for p in parts:
-            if p is lead:
-                notes = lead_notes
-            elif p.role == "bass":
-                step = bar / 2 if meter.numerator == 4 and ensemble == "quartet" else bar
-                notes = _pulse(bass, step if ensemble == "quartet" else 64.0, 84, bar)
-            else:
-                spans = inner[inner_parts.index(p)]
-                notes = (_pulse(spans, 1.0 if meter.denominator == 4 else 1.5, 70, bar)
-                         if ensemble == "quartet" else _pulse(spans, 64.0, 72, bar))
-                if not hint_done:
-                    notes = _with_hint(notes, motif, p, hint_at, bar)
-                    hint_done = True
-            if p is not lead:
-                notes = list(humanize(tuple(n for n in notes if n.start < plan.length), plan, p))
-            tracks.append(_track(p, notes))
+        tracks = _voiced(plan, parts, lead, lead_notes, motif, tune_low, quartet=ensemble
+                         == "quartet")
     else:
-        for p in parts:
-            if p is lead:
-                notes = lead_notes
-            else:
-                if p.role in ("chords", "harmony", "pad", "strings", "arp", "counter") \
-                        and not p.is_drum and p.high > tune_low + 5:
-                    p = replace(p, high=max(tune_low + 5, p.low + 12))
-                notes = list(write_part(plan, p, melody=tuple(lead_notes)))
-                if not hint_done and p.role in ("counter", "chords", "harmony", "strings") \
-                        and not p.is_drum:
-                    notes = _with_hint(notes, motif, p, hint_at, bar)
-                    hint_done = True
-                notes = list(humanize(tuple(notes), plan, p))
-            tracks.append(_track(p, notes))
+        tracks = _accompanied(plan, parts, lead, lead_notes, motif, tune_low)
     title = f"{melody.score.title or 'melody'} - {prompt.strip()[:60]}"
     score = Score(tracks=tuple(tracks), tempos=(TempoChange(0.0, bpm),),
                   time_signatures=(meter,), key_signatures=(key,),
@@ -374,6 +317,93 @@ def arrange(melody: HeardMelody, prompt: str, *, seed: int, duration: float | No
                        meta=_meta(score, spec, melody, lead=lead.name, shift=shift,
                                   start=start0, ensemble=ensemble),
                        reverb=float(style.mix.reverb))
+
+
+def _harmony(tune: Sequence[Note], key: KeySignature, meter: TimeSignature, style: Any, *,
+             seed: int, intro_bars: int, tune_bars: int, repeats: int) -> list[Chord]:
+    """The tune's chords (each time round), the intro on its opening chords ending on the
+    dominant, and a cadence at the end (IV V7 | I in 4/4, V7 | I otherwise)."""
+    bar = meter.bar_beats
+    start0 = intro_bars * bar
+    tune_chords = harmonize(tune, key=key, meter=meter, style=style,
+                            length_beats=tune_bars * bar, seed=seed)
+    chords: list[Chord] = []
+    opening = [c for c in tune_chords if c.start < (intro_bars - 1) * bar]
+    for c in opening:
+        chords.append(Chord(c.start, min(c.end, (intro_bars - 1) * bar) - c.start, c.root,
+                            c.quality))
+    chords.append(realize("V7", key.tonic, key.mode, start=(intro_bars - 1) * bar, duration=bar))
+    for r in range(repeats):
+        off = start0 + r * tune_bars * bar
+        chords += [Chord(c.start + off, c.duration, c.root, c.quality) for c in tune_chords]
+    end0 = start0 + repeats * tune_bars * bar
+    tonic = "I" if key.mode == "major" else "i"
+    if meter.numerator == 4:
+        chords += [realize("IV" if key.mode == "major" else "iv", key.tonic, key.mode,
+                           start=end0, duration=bar / 2),
+                   realize("V7", key.tonic, key.mode, start=end0 + bar / 2, duration=bar / 2)]
+    else:
+        chords.append(realize("V7", key.tonic, key.mode, start=end0, duration=bar))
+    chords.append(realize(tonic, key.tonic, key.mode, start=end0 + bar, duration=bar))
+    return [Chord(c.start, c.duration, c.root, c.quality) for c in chords]
+
+
+def _voiced(plan: Plan, parts: Sequence[PartSpec], lead: PartSpec, lead_notes: list[Note],
+            motif: Sequence[Note], tune_low: int, *, quartet: bool) -> list[Track]:
+    """A choir or a string quartet: the inner voices and the bass voice-led from the chords
+    under the tune (held by a choir, pulsing in a quartet); the first inner voice quotes the
+    tune's opening motif in the intro."""
+    from .parts import humanize
+
+    bar, meter = plan.bar_beats, plan.meter
+    inner_parts = [p for p in parts if p.role == "harmony"]
+    bass_part = next(p for p in parts if p.role == "bass")
+    ranges = [(p.low, min(p.high, tune_low + 4)) for p in inner_parts]
+    inner, bass = _inner_lines(plan.chords, lead_notes, ranges, (bass_part.low, bass_part.high))
+    tracks: list[Track] = []
+    hint_done = False
+    for p in parts:
+        if p is lead:
+            notes = lead_notes
+        elif p.role == "bass":
+            step = bar / 2 if meter.numerator == 4 and quartet else bar
+            notes = _pulse(bass, step if quartet else 64.0, 84, bar)
+        else:
+            spans = inner[inner_parts.index(p)]
+            notes = (_pulse(spans, 1.0 if meter.denominator == 4 else 1.5, 70, bar)
+                     if quartet else _pulse(spans, 64.0, 72, bar))
+            if not hint_done:
+                notes = _with_hint(notes, motif, p, 0.0, bar)
+                hint_done = True
+        if p is not lead:
+            notes = list(humanize(tuple(n for n in notes if n.start < plan.length), plan, p))
+        tracks.append(_track(p, notes))
+    return tracks
+
+
+def _accompanied(plan: Plan, parts: Sequence[PartSpec], lead: PartSpec,
+                 lead_notes: list[Note], motif: Sequence[Note], tune_low: int) -> list[Track]:
+    """A band: every other part written by the part writers, kept under the tune; the first
+    counter-line or chord part quotes the tune's opening motif in the intro."""
+    from .parts import humanize, write_part
+
+    tracks: list[Track] = []
+    hint_done = False
+    for p in parts:
+        if p is lead:
+            notes = lead_notes
+        else:
+            if p.role in ("chords", "harmony", "pad", "strings", "arp", "counter") \
+                    and not p.is_drum and p.high > tune_low + 5:
+                p = replace(p, high=max(tune_low + 5, p.low + 12))
+            notes = list(write_part(plan, p, melody=tuple(lead_notes)))
+            if not hint_done and p.role in ("counter", "chords", "harmony", "strings") \
+                    and not p.is_drum:
+                notes = _with_hint(notes, motif, p, 0.0, plan.bar_beats)
+                hint_done = True
+            notes = list(humanize(tuple(notes), plan, p))
+        tracks.append(_track(p, notes))
+    return tracks
 
 
 def _meta(score: Score, spec: Any, heard: HeardMelody, *, lead: str, shift: int, start: float,
