@@ -295,28 +295,56 @@ class _Explicit:
     seed: tuple[int, str] | None = None
 
 
-def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
-    """Find explicit values in the normalised text; return them and the text with them blanked."""
-    rx = _rx()
-    ex = _Explicit()
-    chars = list(low)
+class _Masked:
+    """The normalised prompt (``low``; ``base`` keeps the letters' case) with the explicit values
+    found so far blanked out, so that no number is read twice."""
 
-    def blank(m: re.Match[str]) -> None:
+    def __init__(self, low: str, base: str) -> None:
+        self.low, self.base = low, base
+        self.chars = list(low)
+
+    def blank(self, m: re.Match[str]) -> None:
         for k in range(m.start(), m.end()):
-            chars[k] = " "
+            self.chars[k] = " "
 
+    @property
+    def now(self) -> str:
+        return "".join(self.chars)
+
+
+def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
+    """Find explicit values in the normalised text (tempo and seed, meter, key, length, in that
+    order); return them and the text with them blanked."""
+    text = _Masked(low, base)
+    ex = _Explicit()
+    _find_tempo_and_seed(text, ex)
+    _find_meter(text, ex)
+    _find_key(text, ex)
+    _find_duration(text, ex)
+    return ex, text.now
+
+
+def _find_tempo_and_seed(text: _Masked, ex: _Explicit) -> None:
+    """ "130 bpm", "tempo 90", "seed 7"."""
+    rx = _rx()
+    low = text.low
     for pat in (rx.bpm_after, rx.bpm_before):
         for m in pat.finditer(low):
             if ex.bpm is None:
                 value = float(m.group("num").replace(",", "."))
                 ex.bpm = (_check_bpm(value, m.group().strip()), m.group().strip())
-            blank(m)
+            text.blank(m)
     m = rx.seed.search(low)
     if m:
         ex.seed = (int(m.group("n")), m.group())
-        blank(m)
+        text.blank(m)
 
-    for m in rx.meter.finditer("".join(chars)):
+
+def _find_meter(text: _Masked, ex: _Explicit) -> None:
+    """ "in 6/8" (a plausible fraction, or any with a meter word), "common time"."""
+    rx = _rx()
+    low = text.low
+    for m in rx.meter.finditer(text.now):
         num, den = int(m.group("num")), int(m.group("den"))
         ctx_before = low[max(0, m.start() - 14):m.start()]
         ctx_after = low[m.end():m.end() + 12]
@@ -330,8 +358,8 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
         words = m.group().replace(" ", "")
         if ex.meter is None:
             ex.meter = (_check_meter(num, den, words), m.group().strip())
-        blank(m)
-    text_now = "".join(chars)
+        text.blank(m)
+    text_now = text.now
     m = rx.meter_words.search(text_now)
     if m and ex.meter is None:
         w = m.group("w")
@@ -342,9 +370,13 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
                  "quadruple meter": (4, 4), "odd meter": (7, 8), "odd time": (7, 8)}[w]
         ex.meter = (meter, w)
 
+
+def _find_key(text: _Masked, ex: _Explicit) -> None:
+    rx = _rx()
+    low, base = text.low, text.base
     # Keys: "in D minor", "en mi menor", "in F#", "in C" (a bare letter needs a capital or an
     # accidental or a mode, so "in a coffee shop" is not A major).
-    text_now = "".join(chars)
+    text_now = text.now
     for m in rx.key_in.finditer(text_now):
         note, acc, mode = m.group("note"), (m.group("acc") or "").strip(), m.group("mode")
         solfege = len(note) > 1
@@ -365,9 +397,9 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
         if ex.key is None:
             tonic, kmode = _key_from_parts(note, acc, mode, m.group())
             ex.key = (tonic, kmode, m.group().strip())
-        blank(m)
+        text.blank(m)
     if ex.key is None:
-        text_now = "".join(chars)
+        text_now = text.now
         for m in rx.key_bare.finditer(text_now):
             note, acc = m.group("note"), (m.group("acc") or "").strip()
             if not (acc or base[m.start("note")].isupper()):
@@ -377,16 +409,21 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
                                      "note A-G with # or b, then major or minor")
             tonic, kmode = _key_from_parts(note, acc, m.group("mode"), m.group())
             ex.key = (tonic, kmode, m.group().strip())
-            blank(m)
+            text.blank(m)
             break
-    m = rx.mode_only.search("".join(chars))
+    m = rx.mode_only.search(text.now)
     if m and ex.key is None:
         word = m.group("m1") or m.group("m2")
         ex.mode_only = ("minor" if word in ("minor", "menor") else "major", m.group().strip())
-        blank(m)
+        text.blank(m)
 
+
+def _find_duration(text: _Masked, ex: _Explicit) -> None:
+    """ "1:30", "45 seconds", "2 min", "three minutes" (not an era, not an event's time)."""
+    rx = _rx()
+    low = text.low
     # Durations.
-    text_now = "".join(chars)
+    text_now = text.now
     for m in rx.clock.finditer(text_now):
         if re.search(r"(?:at|from|after|until|till|around)\s*$",
                      low[max(0, m.start() - 8):m.start()]):
@@ -394,8 +431,8 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
         secs = int(m.group("m")) * 60 + int(m.group("s"))
         if ex.duration is None:
             ex.duration = (_check_duration(float(secs), m.group()), m.group())
-        blank(m)
-    text_now = "".join(chars)
+        text.blank(m)
+    text_now = text.now
     for m in rx.duration.finditer(text_now):
         raw, unit, space = m.group("num"), m.group("unit"), m.group("space")
         value = float(raw.replace(",", "."))
@@ -427,8 +464,8 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
             continue  # "about 1 second in length" of a part, "a 2 second pause": an event
         if ex.duration is None:
             ex.duration = (_check_duration(secs, m.group().strip()), m.group().strip())
-        blank(m)
-    text_now = "".join(chars)
+        text.blank(m)
+    text_now = text.now
     for m in rx.duration_words.finditer(text_now):
         n = _NUM_WORDS[m.group("w")]
         unit = m.group("unit")
@@ -443,8 +480,7 @@ def _extract_numbers(low: str, base: str) -> tuple[_Explicit, str]:
             continue  # "a second guitar", "one second later"
         if ex.duration is None:
             ex.duration = (_check_duration(float(secs), m.group().strip()), m.group().strip())
-        blank(m)
-    return ex, "".join(chars)
+        text.blank(m)
 
 
 def _length_cue(low: str, m: re.Match[str]) -> bool:
