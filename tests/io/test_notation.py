@@ -28,6 +28,7 @@ from tunecraft.io.musicxml import (
     write_musicxml,
 )
 from tunecraft.score import Note, Score, TempoChange, Track
+from tunecraft.score.types import CHORD_QUALITIES
 from tunecraft.styles import load_style, style_ids
 
 
@@ -171,3 +172,16 @@ def test_many_parts_export_without_music21_chatter(tmp_path, capfd):
     write_musicxml(Score(tracks=tracks, tempos=(TempoChange(0, 100),)), tmp_path / "m.xml")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+@pytest.mark.parametrize("quality", sorted(CHORD_QUALITIES))
+def test_every_chord_quality_is_a_chord_symbol_music21_spells(quality):
+    from music21 import harmony
+
+    from tunecraft.io.musicxml import _chord_figure
+    from tunecraft.score import Chord, KeySignature
+
+    for root, key in ((3, KeySignature(0.0, 3, "major")), (0, KeySignature(0.0, 0, "major"))):
+        chord = Chord(0.0, 4.0, root, quality)
+        symbol = harmony.ChordSymbol(_chord_figure(chord.spelled(key)))
+        assert {p.pitchClass for p in symbol.pitches} == set(chord.pitch_classes), quality

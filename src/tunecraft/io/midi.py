@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -189,42 +190,46 @@ def _infer_role(program: int, is_drum: bool, index: int) -> str:
     return _INFERRED_ROLES.get(program_family(program), "lead" if index == 0 else "harmony")
 
 
-def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
-    """Convert a ``mido.MidiFile`` to a score."""
+@dataclass
+class _MidiEvents:
+    """What a MIDI file's tracks say, by tick: notes per (track, channel), programs and
+    controllers, tempo, meter and key changes, markers, chord and role texts, lyrics, names."""
+
+    tempos: dict[int, float] = field(default_factory=dict)
+    meters: dict[int, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[int, tuple[int, str]] = field(default_factory=dict)
+    markers: dict[int, str] = field(default_factory=dict)
+    chord_marks: dict[int, str] = field(default_factory=dict)
+    end_tick: int = 0
+    program_at: dict[int, list[tuple[int, int]]] = field(
+        default_factory=lambda: defaultdict(list))  # channel -> (tick, program)
+    track_program_at: dict[tuple[int, int], list[tuple[int, int]]] = field(
+        default_factory=lambda: defaultdict(list))
+    # (channel, control) and (track, channel, control) -> first value; the track's own wins.
+    cc_first: dict[tuple[int, ...], int] = field(default_factory=dict)
+    # Per (track index, channel): notes as (on_tick, off_tick, pitch, velocity).
+    notes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = field(
+        default_factory=lambda: defaultdict(list))
+    lyrics: dict[int, dict[int, list[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    names: dict[int, str] = field(default_factory=dict)
+    roles: dict[int, str] = field(default_factory=dict)
+
+
+def _read_events(mid: Any, source: str) -> _MidiEvents:
+    """Every track's messages, in absolute ticks; impossible tempos, meters and keys are
+    skipped with a warning, and the size limits are checked while reading."""
     tpq = mid.ticks_per_beat
-    if not tpq or tpq <= 0:
-        raise InputFileError(source, "MIDI file uses SMPTE timing, which is not supported")
-
-    def beats(tick: int) -> float:
-        return tick / tpq
-
     max_tick = MAX_SCORE_BEATS * tpq
     n_notes = 0
-
-    tempos: dict[int, float] = {}
-    meters: dict[int, tuple[int, int]] = {}
-    keys: dict[int, tuple[int, str]] = {}
-    markers: dict[int, str] = {}
-    chord_marks: dict[int, str] = {}
-    title = ""
-    end_tick = 0
-    program_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # channel -> (tick, prog)
-    track_program_at: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-    # (channel, control) and (track, channel, control) -> first value; the track's own wins.
-    cc_first: dict[tuple[int, ...], int] = {}
-    # Per (track index, channel): notes as (on_tick, off_tick, pitch, velocity).
-    notes: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
-    lyrics: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    names: dict[int, str] = {}
-    roles: dict[int, str] = {}
-
+    ev = _MidiEvents()
     for ti, trk in enumerate(mid.tracks):
         tick = 0
         pending: dict[tuple[int, int], deque[tuple[int, int]]] = defaultdict(deque)
         for msg in trk:
             tick += msg.time
             if tick > max_tick:  # decided while reading: never build hours of nothing
-                check_music_size(source, beats=beats(tick))
+                check_music_size(source, beats=tick / tpq)
             kind = msg.type
             if kind == "note_on" and msg.velocity > 0:
                 n_notes += 1
@@ -235,83 +240,129 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
                 queue = pending.get((msg.channel, msg.note))
                 if queue:
                     on, vel = queue.popleft()
-                    notes[(ti, msg.channel)].append((on, max(tick, on + 1), msg.note, vel))
+                    ev.notes[(ti, msg.channel)].append((on, max(tick, on + 1), msg.note, vel))
             elif kind == "program_change":
-                program_at[msg.channel].append((tick, msg.program))
-                track_program_at[(ti, msg.channel)].append((tick, msg.program))
+                ev.program_at[msg.channel].append((tick, msg.program))
+                ev.track_program_at[(ti, msg.channel)].append((tick, msg.program))
             elif kind == "control_change" and msg.control in (7, 10):
-                cc_first.setdefault((msg.channel, msg.control), msg.value)
-                cc_first.setdefault((ti, msg.channel, msg.control), msg.value)
+                ev.cc_first.setdefault((msg.channel, msg.control), msg.value)
+                ev.cc_first.setdefault((ti, msg.channel, msg.control), msg.value)
             elif kind == "set_tempo":
                 bpm = round(60_000_000 / msg.tempo, 2) if msg.tempo > 0 else 0.0
                 if MIN_BPM <= bpm <= MAX_BPM:
-                    tempos[tick] = bpm
+                    ev.tempos[tick] = bpm
                 else:
                     log.warning("%s: skipping an impossible tempo (%d microseconds per beat)",
                                 source, msg.tempo)
             elif kind == "time_signature":
                 if 1 <= msg.numerator <= 64 and msg.denominator in (1, 2, 4, 8, 16, 32, 64):
-                    meters[tick] = (msg.numerator, msg.denominator)
+                    ev.meters[tick] = (msg.numerator, msg.denominator)
                 else:
                     log.warning("%s: skipping an impossible meter %d/%d", source,
                                 msg.numerator, msg.denominator)
             elif kind == "key_signature":
                 try:
                     k = KeySignature.parse(msg.key)
-                    keys[tick] = (k.tonic, k.mode)
+                    ev.keys[tick] = (k.tonic, k.mode)
                 except Exception:
                     log.debug("%s: skipping key signature %r", source, msg.key)
             elif kind == "marker" and msg.text.strip():
-                markers[tick] = msg.text.strip()
+                ev.markers[tick] = msg.text.strip()
             elif kind == "text" and msg.text.startswith(CHORD_PREFIX):
-                chord_marks[tick] = msg.text[len(CHORD_PREFIX):].strip()
+                ev.chord_marks[tick] = msg.text[len(CHORD_PREFIX):].strip()
             elif kind == "text" and msg.text.startswith(ROLE_PREFIX):
-                roles[ti] = msg.text[len(ROLE_PREFIX):].strip()
+                ev.roles[ti] = msg.text[len(ROLE_PREFIX):].strip()
             elif kind == "lyrics":
-                lyrics[ti][tick].append(msg.text)
+                ev.lyrics[ti][tick].append(msg.text)
             elif kind == "track_name" and msg.name.strip():
-                names[ti] = msg.name.strip()
-        end_tick = max(end_tick, tick)
+                ev.names[ti] = msg.name.strip()
+        ev.end_tick = max(ev.end_tick, tick)
         for (ch, pitch), queue in pending.items():
             for on, vel in queue:  # never released: hold to the end of the track
                 log.debug("%s: note %d on channel %d never ends", source, pitch, ch + 1)
-                notes[(ti, ch)].append((on, max(tick, on + 1), pitch, vel))
+                ev.notes[(ti, ch)].append((on, max(tick, on + 1), pitch, vel))
+    return ev
 
+
+def _midi_tracks(ev: _MidiEvents, tpq: int) -> list[Track]:
+    """One track per (MIDI track, channel) with notes: the program in force at its first
+    note, its name (with the channel when a track uses several), lyrics, role, volume, pan."""
     tracks: list[Track] = []
-    keys_in_use = sorted(k for k, v in notes.items() if v)
+    keys_in_use = sorted(k for k, v in ev.notes.items() if v)
     channels_per_track: dict[int, int] = defaultdict(int)
     for ti, _ in keys_in_use:
         channels_per_track[ti] += 1
     for ti, ch in keys_in_use:
-        raw = sorted(notes[(ti, ch)])
+        raw = sorted(ev.notes[(ti, ch)])
         first_on = raw[0][0]
         prog = 0
-        changes_here = track_program_at.get((ti, ch)) or program_at.get(ch, ())
+        changes_here = ev.track_program_at.get((ti, ch)) or ev.program_at.get(ch, ())
         for tick, p in changes_here:  # the program in force at the first note
             if tick <= first_on:
                 prog = p
         is_drum = ch == DRUM_CHANNEL
-        name = names.get(ti) or ("Drums" if is_drum else f"Track {len(tracks) + 1}")
+        name = ev.names.get(ti) or ("Drums" if is_drum else f"Track {len(tracks) + 1}")
         if channels_per_track[ti] > 1:
             name = f"{name} (ch {ch + 1})"
-        track_lyrics = {t: deque(v) for t, v in lyrics.get(ti, {}).items()}
+        track_lyrics = {t: deque(v) for t, v in ev.lyrics.get(ti, {}).items()}
         built = []
         for on, off, pitch, vel in sorted(raw, key=lambda r: (r[0], -r[2])):
             lyric = None
             q = track_lyrics.get(on)
             if q:
                 lyric = q.popleft()
-            built.append(Note(pitch, beats(on), beats(off - on), vel, lyric))
-        role = roles.get(ti)
+            built.append(Note(pitch, on / tpq, (off - on) / tpq, vel, lyric))
+        role = ev.roles.get(ti)
         if role is None or role not in ROLES:
             role = _infer_role(prog, is_drum, len(tracks))
+        cc = ev.cc_first
         tracks.append(Track(name=name, notes=tuple(built), program=prog,
                             is_drum=is_drum, role=role,
-                            volume=cc_first.get((ti, ch, 7), cc_first.get((ch, 7), 100)),
-                            pan=cc_first.get((ti, ch, 10), cc_first.get((ch, 10), 64))))
+                            volume=cc.get((ti, ch, 7), cc.get((ch, 7), 100)),
+                            pan=cc.get((ti, ch, 10), cc.get((ch, 10), 64))))
+    return tracks
+
+
+def _marks(ev: _MidiEvents, tpq: int, length_beats: float,
+           source: str) -> tuple[list[Section], list[Chord]]:
+    """Markers as sections and chord texts as chords, each lasting to the next (the last to
+    the end); chord texts that do not parse are skipped."""
+    sections = []
+    marks = sorted(ev.markers.items())
+    for i, (tick, name) in enumerate(marks):
+        stop = marks[i + 1][0] if i + 1 < len(marks) else None
+        stop_beat = stop / tpq if stop is not None else length_beats
+        if stop_beat > tick / tpq:
+            sections.append(Section(name, tick / tpq, stop_beat - tick / tpq))
+    chords = []
+    cmarks = sorted(ev.chord_marks.items())
+    for i, (tick, sym) in enumerate(cmarks):
+        if sym == NO_CHORD:
+            continue
+        stop_beat = cmarks[i + 1][0] / tpq if i + 1 < len(cmarks) else length_beats
+        if stop_beat > tick / tpq:
+            try:
+                chords.append(Chord.parse(sym, tick / tpq, stop_beat - tick / tpq))
+            except Exception:
+                log.debug("%s: skipping chord text %r", source, sym)
+    return sections, chords
+
+
+def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
+    """Convert a ``mido.MidiFile`` to a score."""
+    tpq = mid.ticks_per_beat
+    if not tpq or tpq <= 0:
+        raise InputFileError(source, "MIDI file uses SMPTE timing, which is not supported")
+
+    def beats(tick: int) -> float:
+        return tick / tpq
+
+    ev = _read_events(mid, source)
+    tracks = _midi_tracks(ev, tpq)
     # A type-1 conductor track's name is the title when it holds no notes.
-    if 0 in names and not any(ti == 0 for ti, _ in keys_in_use):
-        title = names[0]
+    title = ""
+    if 0 in ev.names and not any(ti == 0 for ti, ch in ev.notes if ev.notes[(ti, ch)]):
+        title = ev.names[0]
 
     def changes(d: dict[int, Any], make: Any, default: Any) -> tuple[Any, ...]:
         out = [make(beats(t), v) for t, v in sorted(d.items())]
@@ -320,27 +371,10 @@ def midi_to_score(mid: Any, *, source: str = "<midi>") -> Score:
         return tuple(out)
 
     content_end = max((n.end for t in tracks for n in t.notes), default=0.0)
-    length_beats = max(beats(end_tick), content_end)
-    sections = []
-    marks = sorted(markers.items())
-    for i, (tick, name) in enumerate(marks):
-        stop = marks[i + 1][0] if i + 1 < len(marks) else None
-        stop_beat = beats(stop) if stop is not None else length_beats
-        if stop_beat > beats(tick):
-            sections.append(Section(name, beats(tick), stop_beat - beats(tick)))
-    chords = []
-    cmarks = sorted(chord_marks.items())
-    for i, (tick, sym) in enumerate(cmarks):
-        if sym == NO_CHORD:
-            continue
-        stop_beat = beats(cmarks[i + 1][0]) if i + 1 < len(cmarks) else length_beats
-        if stop_beat > beats(tick):
-            try:
-                chords.append(Chord.parse(sym, beats(tick), stop_beat - beats(tick)))
-            except Exception:
-                log.debug("%s: skipping chord text %r", source, sym)
-
-    meter_changes = changes(meters, lambda b, v: TimeSignature(b, v[0], v[1]), (4, 4))
+    length_beats = max(beats(ev.end_tick), content_end)
+    sections, chords = _marks(ev, tpq, length_beats, source)
+    tempos, keys = ev.tempos, ev.keys
+    meter_changes = changes(ev.meters, lambda b, v: TimeSignature(b, v[0], v[1]), (4, 4))
     try:
         return _build(tracks, tempos, meter_changes, keys, sections, chords, title,
                       length_beats, changes)

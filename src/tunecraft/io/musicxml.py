@@ -368,12 +368,20 @@ def _instrument(track: Track) -> music21.instrument.Instrument:
     return inst
 
 
+_M21_KINDS = (("mmaj7", "mM7"), ("maj9", "M9"))  # qualities music21 spells its own way
+
+
 def _chord_figure(symbol: str) -> str:
-    """A chord symbol as music21 spells it: flats as '-' on the root and the bass."""
+    """A chord symbol as music21 spells it: flats as '-' on the root and the bass, and the
+    qualities it names otherwise (Ebmaj9 -> E-M9, Cmmaj7 -> CmM7)."""
     def note_name(text: str) -> str:
         return text[0] + "-" + text[2:] if len(text) > 1 and text[1] == "b" else text
 
     head, _, bass = symbol.partition("/")
+    for ours, theirs in _M21_KINDS:
+        if head.endswith(ours):
+            head = head[: -len(ours)] + theirs
+            break
     return note_name(head) + ("/" + note_name(bass) if bass else "")
 
 
