@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -243,11 +244,14 @@ def test_distance_needs_enough_pieces_and_metrics():
     assert 0.0 <= one["mean.overlap"] <= 1.0
 
 
-def test_compare_to_reference_reads_files_and_scores(tmp_path: Path):
+def test_compare_to_reference_takes_scores_not_files(tmp_path: Path):
     path = write_midi(band_score(8), tmp_path / "band.mid")
     refs = [score_of(scale([60 + (i * 7 + k) % 12 for k in range(8)])) for i in range(5)]
-    report = compare_to_reference([path, band_score(4, seed=3)], refs)
-    assert report["pieces"][0]["name"] == "band.mid"
+    with pytest.raises(ParameterError, match=r"read files with tunecraft\.load"):
+        compare_to_reference([path], refs)
+    band = replace(band_score(8), title="band")
+    report = compare_to_reference([band, band_score(4, seed=3)], refs)
+    assert report["pieces"][0]["name"] == "band"
     assert report["generated"]["count"] == 2 and report["reference"]["count"] == 5
     pct = report["pieces"][0]["reference_percentile"]
     assert pct["polyphony"] == 100.0  # a band is more polyphonic than single melodies

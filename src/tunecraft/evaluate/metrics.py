@@ -3,7 +3,7 @@
 >>> from tunecraft.evaluate import measure, compare_to_reference
 >>> m = measure(score)                                          # doctest: +SKIP
 >>> m.pitch_class_entropy, m.groove_consistency                 # doctest: +SKIP
->>> compare_to_reference(["a.mid", "b.mid"], chorales)["distance"]  # doctest: +SKIP
+>>> compare_to_reference([score], chorales)["distance"]          # doctest: +SKIP
 
 The metrics follow the literature on evaluating generated music: Dong et al., *MuseGAN* (2018)
 for scale consistency, empty bars/beats and polyphony; Wu & Yang, *The Jazz Transformer on the
@@ -58,10 +58,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -438,16 +436,11 @@ def _as_metrics(items: Iterable[Any], what: str) -> tuple[list[str], list[MusicM
             names.append(f"{what} {i + 1}")
             metrics.append(item)
             continue
-        if isinstance(item, (str, os.PathLike)):
-            from ..io.formats import read_score
-
-            names.append(Path(item).name)
-            item = read_score(item)
-        elif isinstance(item, Score):
+        if isinstance(item, Score):
             names.append(item.title or f"{what} {i + 1}")
-        else:
-            raise ParameterError(f"cannot measure {type(item).__name__}; give scores, score "
-                                 "files or MusicMetrics")
+        else:  # files are read by the caller (tunecraft.load): evaluation takes no paths
+            raise ParameterError(f"cannot measure {type(item).__name__}; give scores or "
+                                 "MusicMetrics (read files with tunecraft.load)")
         metrics.append(measure(item))
     return names, metrics
 
@@ -463,12 +456,13 @@ def _summary(metrics: Sequence[MusicMetrics]) -> dict[str, Any]:
     return {"count": len(metrics), "mean": mean, "std": std}
 
 
-def compare_to_reference(files_or_scores: Iterable[Any], reference_scores: Iterable[Any]
+def compare_to_reference(scores: Iterable[Any], reference_scores: Iterable[Any]
                          ) -> dict[str, Any]:
     """Measure pieces and place them against a reference corpus.
 
-    Both arguments hold scores, score files (MIDI, MusicXML, tunecraft JSON; read with
-    :func:`tunecraft.load`) or ready :class:`MusicMetrics`. Returns a JSON-ready dict:
+    Both arguments hold scores or ready :class:`MusicMetrics` (files are read by the caller,
+    :func:`tunecraft.load`; ``tunecraft.api.evaluate_files`` does it). Returns a JSON-ready
+    dict:
 
     ``pieces``: per piece its ``name``, ``metrics`` (:meth:`MusicMetrics.to_dict`) and, per
     one-number metric, ``reference_percentile``: the share (0-100) of reference pieces with a
@@ -476,7 +470,7 @@ def compare_to_reference(files_or_scores: Iterable[Any], reference_scores: Itera
     deviation of each metric. ``distance``: :func:`distribution_distance` of the two sets (NaN
     as None). ``method``: a one-line description of how the distance is computed.
     """
-    names, gen = _as_metrics(files_or_scores, "piece")
+    names, gen = _as_metrics(scores, "piece")
     _, ref = _as_metrics(reference_scores, "reference")
     if not gen:
         raise ParameterError("nothing to evaluate: give at least one score")
