@@ -159,3 +159,28 @@ def test_k_weighting_matches_pyloudnorm() -> None:
         theirs = [np.concatenate((f.b, f.a)) for f in pyloudnorm.Meter(rate)._filters.values()]
         np.testing.assert_allclose(mastering._k_weighting(rate), np.array(theirs),
                                    atol=1e-12)
+
+
+def test_the_pass_meter_matches_measuring_the_whole_result(rng, monkeypatch) -> None:
+    """master() re-measures a limited pass from the stretches the limiter touched; that must
+    be the loudness of the whole result (to float32 rounding)."""
+    from tunecraft.synth import mastering
+
+    whole = mastering._loudness
+    x = (rng.standard_normal((2, 6 * SR)) * 0.05).astype(np.float32)
+    x[:, 1000::SR] *= 12.0  # a peak a second for the limiter
+    meter = mastering._Meter(x, SR)
+    assert meter.loudness == pytest.approx(whole(x, SR), abs=1e-9)
+    gain = 3.0
+    pieces = mastering._limiter_segments(mastering._peak_envelope(x) * gain, 0.85, SR)
+    assert 2 <= len(pieces) <= 8
+    out = x * np.float32(gain)
+    for a, piece in pieces:
+        out[:, a:a + piece.size] = x[:, a:a + piece.size] * (gain * piece).astype(np.float32)
+    expected = whole(out, SR)
+
+    def refuse(*_):
+        raise AssertionError("the whole result was measured again")
+
+    monkeypatch.setattr(mastering, "_loudness", refuse)
+    assert meter.limited(gain, pieces, out) == pytest.approx(expected, abs=1e-6)

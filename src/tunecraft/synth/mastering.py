@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -97,7 +98,9 @@ def _k_filter(x: np.ndarray, sample_rate: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     frames = x.shape[0]
     taps = _k_impulse(sample_rate).shape[0]
-    size = max(_FFT_SIZE, 1 << (2 * taps - 1).bit_length())
+    whole = 1 << (frames + taps - 2).bit_length()  # one FFT holds a short signal whole
+    size = max(min(_FFT_SIZE, whole), 1 << (2 * taps - 1).bit_length()) if whole > _FFT_SIZE \
+        else whole
     block = size - taps + 1
     spectrum = _k_spectrum(sample_rate, size)
     y = np.zeros(frames + size, np.float64)
@@ -205,42 +208,39 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-def _loudness(x: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (ITU-R BS.1770-4), computed as pyloudnorm's ``Meter`` does.
+_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel weights: L, R, C, Ls, Rs
+_GATE_S, _GATE_STEP = 0.400, 0.25  # 400 ms gating blocks, 75 % overlap
 
-    The same K-weighting filters (float64), 400 ms gating blocks with 75 % overlap, and the
-    absolute (-70 LUFS) and relative (-10 LU) gates; the filtering runs on both channels at once
-    and the block energies come from one cumulative sum instead of a loop per block.
-    """
-    x = np.asarray(x)
-    if x.ndim == 1:
-        x = x[np.newaxis]
-    block = math.ceil(0.4 * sample_rate)
+
+def _blocks(frames: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The gating blocks as pyloudnorm cuts them: (first sample, end sample) of each, and the
+    length of the (silence-padded) signal they cover."""
+    n = max(frames, math.ceil(_GATE_S * sample_rate))
+    blocks = int(np.round((n / sample_rate - _GATE_S) / (_GATE_S * _GATE_STEP))) + 1
+    j = np.arange(blocks, dtype=np.float64)
+    lower = (_GATE_S * (j * _GATE_STEP) * sample_rate).astype(np.int64)
+    upper = (_GATE_S * (j * _GATE_STEP + 1) * sample_rate).astype(np.int64)
+    return np.minimum(lower, n), np.minimum(upper, n), n
+
+
+def _energy(x: np.ndarray, sample_rate: int, n: int) -> np.ndarray:
+    """The channel-weighted K-weighted energy of each sample, padded with silence to ``n``."""
+    energy = np.zeros(n, np.float64)
+    channel = np.zeros_like(energy)
     frames = x.shape[1]
-    if not np.any(x):
-        return -math.inf
-    weights = (1.0, 1.0, 1.0, 1.41, 1.41)  # BS.1770 channel weights: L, R, C, Ls, Rs
-    energy = np.zeros(max(frames, block), np.float64)
-    channel = np.zeros_like(energy)  # shorter than one gating block: padded with silence
-    for c in range(min(x.shape[0], len(weights))):  # one channel at a time: less memory
+    for c in range(min(x.shape[0], len(_WEIGHTS))):  # one channel at a time: less memory
         channel[:frames] = x[c]
         y = _k_filter(channel, sample_rate)
         np.square(y, out=y)
-        if weights[c] != 1.0:
-            y *= weights[c]
+        if _WEIGHTS[c] != 1.0:
+            y *= _WEIGHTS[c]
         energy += y
         del y
-    del channel
-    cum = np.concatenate(([0.0], np.cumsum(energy)))
-    del energy
-    t_g, step = 0.400, 1.0 - 0.75
-    seconds = max(frames, block) / sample_rate
-    blocks = int(np.round((seconds - t_g) / (t_g * step))) + 1
-    j = np.arange(blocks, dtype=np.float64)
-    lower = (t_g * (j * step) * sample_rate).astype(np.int64)
-    upper = (t_g * (j * step + 1) * sample_rate).astype(np.int64)
-    n = cum.size - 1
-    z = (cum[np.minimum(upper, n)] - cum[np.minimum(lower, n)]) / (t_g * sample_rate)
+    return energy
+
+
+def _gated(z: np.ndarray) -> float:
+    """BS.1770's absolute (-70 LUFS) and relative (-10 LU) gates over block mean squares."""
     with np.errstate(divide="ignore", invalid="ignore"):
         levels = -0.691 + 10.0 * np.log10(z)
         gated = z[levels >= -70.0]
@@ -250,6 +250,85 @@ def _loudness(x: np.ndarray, sample_rate: int) -> float:
         final = z[(levels > relative) & (levels > -70.0)]
         value = -0.691 + 10.0 * math.log10(float(np.mean(final))) if final.size else -math.inf
     return value if math.isfinite(value) else -math.inf
+
+
+def _loudness(x: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness (ITU-R BS.1770-4), computed as pyloudnorm's ``Meter`` does.
+
+    The same K-weighting filters (float64), 400 ms gating blocks with 75 % overlap, and the
+    absolute (-70 LUFS) and relative (-10 LU) gates; the block energies come from one
+    cumulative sum instead of a loop per block.
+    """
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[np.newaxis]
+    if not np.any(x):
+        return -math.inf
+    lower, upper, n = _blocks(x.shape[1], sample_rate)
+    cum = np.concatenate(([0.0], np.cumsum(_energy(x, sample_rate, n))))
+    return _gated((cum[upper] - cum[lower]) / (_GATE_S * sample_rate))
+
+
+class _Meter:
+    """The loudness of ``x * gain`` with the limiter's pieces applied, without filtering the
+    whole signal again for each pass of :func:`master`.
+
+    The K-weighting is linear: K(g x + d) = g K(x) + K(d), where d (what the limiter takes off)
+    is zero away from the peaks. So the cumulative energy of K(x) is kept at the gating blocks'
+    edges only, and each pass filters just the stretches around the limited pieces (each with
+    its filter's tail) to correct it. Where the limiter works on more than half of the
+    signal, the whole result is measured instead.
+    """
+
+    def __init__(self, x: np.ndarray, sample_rate: int) -> None:
+        self.x, self.sr = x, sample_rate
+        self.lower, self.upper, self.n = _blocks(x.shape[1], sample_rate)
+        self.edges = np.unique(np.concatenate((self.lower, self.upper)))
+        self.at_lower = np.searchsorted(self.edges, self.lower)
+        self.at_upper = np.searchsorted(self.edges, self.upper)
+        cum = np.concatenate(([0.0], np.cumsum(_energy(x, sample_rate, self.n))))
+        self.cum = cum[self.edges]
+        del cum
+        self.loudness = self._value(self.cum) if np.any(x) else -math.inf
+
+    def _value(self, cum_at_edges: np.ndarray) -> float:
+        z = (cum_at_edges[self.at_upper] - cum_at_edges[self.at_lower]) / (_GATE_S * self.sr)
+        return _gated(z)
+
+    def limited(self, gain: float, pieces: Sequence[tuple[int, np.ndarray]],
+                out: np.ndarray) -> float:
+        """The loudness of ``out``: ``x * gain`` times each piece's gain curve from its start
+        (what :func:`master` wrote)."""
+        taps = _k_impulse(self.sr).shape[0]
+        groups: list[list[tuple[int, np.ndarray]]] = []
+        for a, curve in sorted(pieces, key=lambda p: p[0]):
+            if groups and a < groups[-1][-1][0] + groups[-1][-1][1].size + taps:
+                groups[-1].append((a, curve))
+            else:
+                groups.append([(a, curve)])
+        spans = [(g[0][0], min(g[-1][0] + g[-1][1].size + taps - 1, self.n)) for g in groups]
+        if sum(e - a for a, e in spans) > self.n // 2:
+            return _loudness(out, self.sr)
+        cum = self.cum * (gain * gain)
+        x = self.x
+        frames = x.shape[1]
+        for group, (a, e) in zip(groups, spans, strict=True):
+            lo = max(0, a - taps + 1)
+            delta = np.zeros(e - a, np.float64)
+            for c in range(min(x.shape[0], len(_WEIGHTS))):
+                xs = np.zeros(e - lo, np.float64)
+                stop = min(e, frames)
+                xs[:stop - lo] = x[c, lo:stop]
+                ds = np.zeros(e - lo, np.float64)
+                for start, curve in group:
+                    seg = slice(start - lo, start - lo + curve.size)
+                    ds[seg] = xs[seg] * gain * (curve.astype(np.float64) - 1.0)
+                y = _k_filter(xs, self.sr)[a - lo:]
+                k = _k_filter(ds, self.sr)[a - lo:]
+                delta += _WEIGHTS[c] * (2.0 * gain * y * k + k * k)
+            running = np.concatenate(([0.0], np.cumsum(delta)))
+            cum += running[np.clip(self.edges - a, 0, e - a)]
+        return self._value(cum)
 
 
 def measure_loudness(audio: Audio) -> float:
@@ -328,7 +407,8 @@ def master(audio: Audio, *, target_lufs: float = -14.0, ceiling_dbtp: float = -1
     x = audio.samples  # float32; gain curves are computed in float64
     if not np.isfinite(x).all():
         raise ParameterError("audio to master holds NaN or infinite samples")
-    start = _loudness(x, sr)
+    meter = _Meter(x, sr)
+    start = meter.loudness
     if start == -math.inf and np.any(x):
         # Quieter than the -70 LUFS gate (one soft note): measure it raised to -20 dBFS peak.
         lift = 0.1 / float(np.max(np.abs(x)))
@@ -352,10 +432,11 @@ def master(audio: Audio, *, target_lufs: float = -14.0, ceiling_dbtp: float = -1
         if top * gain <= threshold:
             loudness = start + gain_db  # loudness scales exactly
         else:  # limit: the gain curve differs from 1 only around the peaks
-            for a, piece in _limiter_segments(env * gain, threshold, sr):
+            pieces = _limiter_segments(env * gain, threshold, sr)
+            for a, piece in pieces:
                 b = a + piece.size
                 np.multiply(x[:, a:b], (gain * piece).astype(np.float32), out=out[:, a:b])
-            loudness = _loudness(out, sr)
+            loudness = meter.limited(gain, pieces, out)
         miss = target_lufs - loudness
         if abs(miss) <= LOUDNESS_TOLERANCE_LU or gain_db >= most_db:
             break

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -66,7 +67,7 @@ class Lexicon:
     index: dict[tuple[str, ...], tuple[Hit, ...]]
     max_len: int
     instruments: dict[str, dict[str, Any]]
-    styles: dict[str, dict[str, Any]]
+    styles: Mapping[str, dict[str, Any]]
     tempo: dict[str, dict[str, Any]]
     moods: dict[str, dict[str, Any]]
     ensembles: dict[str, dict[str, Any]]
@@ -194,15 +195,16 @@ def load() -> Lexicon:
                         bucket.append(h)
                         kinds.add(h.kind)
 
-    # Every style's defaults come from its file (tunecraft/styles/data/<id>.toml); a style
+    # Every style's defaults come from its file (tunecraft/styles/data/<id>.toml), read when a
+    # request first needs that style (reading all 35 would cost 0.2 s of every start); a style
     # added as a file is understood too: its id, name and aliases become genre words.
-    styles: dict[str, dict[str, Any]] = {}
-    listed = set(genres)
-    for sid, entry in style_requests(instruments).items():
-        styles[sid] = entry["defaults"]
-        if sid not in listed:  # genres.toml holds the words of the styles it lists
-            for w in sorted(entry["words"]):  # the style's own name beats an older mapping
-                add(w, Hit("genre", sid, 1.0), first=True)
+    from ..styles import style_ids
+
+    styles = _StyleDefaults(instruments)
+    for sid in style_ids():
+        if sid not in genres:  # genres.toml holds the words of the styles it lists
+            for w in sorted(style_request(sid, instruments)["words"]):
+                add(w, Hit("genre", sid, 1.0), first=True)  # its own name beats older words
     function = {k: frozenset(" ".join(phrase_key(w)) for w in v)
                 for k, v in words["function"].items()}
     function_phrases = {k: frozenset(phrase_key(w) for w in v)
@@ -217,44 +219,72 @@ def load() -> Lexicon:
                    function_phrases=function_phrases, language=language)
 
 
+class _StyleDefaults(Mapping[str, dict[str, Any]]):
+    """Style id -> its defaults (see :func:`style_request`), each read on first use."""
+
+    def __init__(self, instruments: dict[str, dict[str, Any]]) -> None:
+        self._instruments = instruments
+
+    def __getitem__(self, sid: str) -> dict[str, Any]:
+        from ..styles import style_ids
+
+        if sid not in style_ids():
+            raise KeyError(sid)
+        return style_request(sid, self._instruments)["defaults"]
+
+    def __iter__(self) -> Iterator[str]:
+        from ..styles import style_ids
+
+        return iter(style_ids())
+
+    def __len__(self) -> int:
+        from ..styles import style_ids
+
+        return len(style_ids())
+
+
 def style_requests(instruments: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """What understanding needs of each style file: its defaults (tempo range and default,
+    """:func:`style_request` for every style file."""
+    from ..styles import style_ids
+
+    return {sid: style_request(sid, instruments) for sid in style_ids()}
+
+
+def style_request(sid: str, instruments: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What understanding needs of one style file: its defaults (tempo range and default,
     meter, mode, energy, density, drums, the ensemble by role) and its words (id, name,
     aliases). The ensemble is the file's ``[request] ensemble`` when it has one, checked
     against ``instruments``; else derived from its ``[instruments]`` by General MIDI program."""
     from ..errors import ParameterError
-    from ..styles import load_style, style_ids
+    from ..styles import load_style
     from .spec import ROLES
 
-    by_program = {(e["program"], bool(e.get("drum"))): name for name, e in instruments.items()}
-    out: dict[str, dict[str, Any]] = {}
-    for sid in style_ids():
-        st = load_style(sid)
-        ensemble = dict(st.request.ensemble)
-        for role, name in ensemble.items():
-            if role not in ROLES:
-                raise ParameterError(f"{st.source}: request.ensemble.{role} is not a role a "
-                                     f"request can name (use {', '.join(ROLES)})")
-            if name not in instruments:
-                raise ParameterError(f"{st.source}: request.ensemble.{role} is {name!r}, not "
-                                     "an instrument of understand/data/instruments.toml")
-        if not ensemble:
-            for role, inst in st.instruments.items():
-                name = by_program.get((inst.program, bool(inst.drum or role == "drums")))
-                if role == "drums":
-                    name = "drums"
-                if name is not None and role in ("lead", "chords", "harmony", "bass", "drums",
-                                                 "pad"):
-                    ensemble["chords" if role == "harmony" else role] = name
-        num, den = (int(x) for x in st.meter.split("/"))
-        out[sid] = {
-            "defaults": {"tempo": [st.tempo.min, st.tempo.max], "bpm": st.tempo.default,
-                         "meter": [num, den], "mode": st.mode, "energy": st.energy,
-                         "density": st.request.density, "drums": st.default_drums,
-                         "ensemble": ensemble},
-            "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
-        }
-    return out
+    st = load_style(sid)
+    ensemble = dict(st.request.ensemble)
+    for role, name in ensemble.items():
+        if role not in ROLES:
+            raise ParameterError(f"{st.source}: request.ensemble.{role} is not a role a "
+                                 f"request can name (use {', '.join(ROLES)})")
+        if name not in instruments:
+            raise ParameterError(f"{st.source}: request.ensemble.{role} is {name!r}, not an "
+                                 "instrument of understand/data/instruments.toml")
+    if not ensemble:
+        by_program = {(e["program"], bool(e.get("drum"))): n for n, e in instruments.items()}
+        for role, inst in st.instruments.items():
+            name = by_program.get((inst.program, bool(inst.drum or role == "drums")))
+            if role == "drums":
+                name = "drums"
+            if name is not None and role in ("lead", "chords", "harmony", "bass", "drums",
+                                             "pad"):
+                ensemble["chords" if role == "harmony" else role] = name
+    num, den = (int(x) for x in st.meter.split("/"))
+    return {
+        "defaults": {"tempo": [st.tempo.min, st.tempo.max], "bpm": st.tempo.default,
+                     "meter": [num, den], "mode": st.mode, "energy": st.energy,
+                     "density": st.request.density, "drums": st.default_drums,
+                     "ensemble": ensemble},
+        "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
+    }
 
 
 _SPANISH_LETTERS = re.compile(r"[ñ¿¡]")
