@@ -866,18 +866,12 @@ def _parse_music21(p: Path) -> music21.stream.Score:
     return obj
 
 
-def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>") -> Score:
-    """Convert a parsed music21 Score to a Score (see :func:`read_musicxml`)."""
-    from music21 import clef, expressions, instrument, key, stream
+def _bar_structure(parts: list[Any], source: object) -> tuple[list[TimeSignature], Fraction]:
+    """The meter map from the first part's measures (a first bar shorter than its meter is a
+    pickup: the music moves by the missing beats so it ends a full bar; an irregular bar gets
+    its own meter), and that shift. Changes off the previous meter's bar lines are ignored."""
+    from music21 import stream
 
-    parts = list(m21.parts)
-    if not parts:
-        raise InputFileError(source, "the file holds no parts (no music)")
-    if any(not getattr(pt, "atSoundingPitch", True) for pt in parts):
-        m21 = m21.toSoundingPitch(inPlace=False)
-        parts = list(m21.parts)
-
-    # The bar structure comes from the first part's measures.
     ref = parts[0]
     measures = list(ref.getElementsByClass(stream.Measure))
     shift = Fraction(0)
@@ -904,11 +898,6 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
                 meters.append((beat, *own))
                 continue
         meters.append((beat, *nominal))
-
-    def beat_of(el: Any, site: Any) -> Fraction:
-        return Fraction(el.getOffsetInHierarchy(site)).limit_denominator(TICKS_PER_BEAT) + shift
-
-    # Meter map: keep only changes that land on a bar line of the meter before them.
     time_sigs: list[TimeSignature] = []
     for beat, num, den in meters or [(Fraction(0), 4, 4)]:
         if time_sigs:
@@ -923,8 +912,13 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
             if bars == 0:
                 time_sigs.pop()
         time_sigs.append(TimeSignature(float(beat), num, den))
+    return time_sigs, shift
 
-    # Keys (first part that has any).
+
+def _key_map(parts: list[Any], beat_of: Any) -> list[KeySignature]:
+    """Key signatures of the first part that has any (a bare signature read as major)."""
+    from music21 import key
+
     key_sigs: list[KeySignature] = []
     for pt in parts:
         for ks in pt.recurse().getElementsByClass(key.KeySignature):
@@ -941,9 +935,12 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
     if not key_sigs or key_sigs[0].beat > 0:
         key_sigs.insert(0, KeySignature(0.0, key_sigs[0].tonic if key_sigs else 0,
                                          key_sigs[0].mode if key_sigs else "major"))
+    return key_sigs
 
-    # Tempos (metronome marks in any part; the first part wins at equal beats, and an exact
-    # sounding tempo wins over the whole number shown beside it).
+
+def _tempo_map(parts: list[Any], beat_of: Any) -> list[TempoChange]:
+    """Metronome marks in any part; the first part wins at equal beats, and an exact sounding
+    tempo wins over the whole number shown beside it."""
     tempo_at: dict[Fraction, float] = {}
     exact_at: set[Fraction] = set()
     for pt in parts:
@@ -961,19 +958,16 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
     tempos = [TempoChange(float(b), bpm) for b, bpm in sorted(tempo_at.items())]
     if not tempos or tempos[0].beat > 0:
         tempos.insert(0, TempoChange(0.0, tempos[0].bpm if tempos else 120.0))
+    return tempos
 
-    # Rehearsal marks -> section starts.
-    marks: dict[Fraction, str] = {}
-    for pt in parts:
-        for rm in pt.recurse().getElementsByClass(expressions.RehearsalMark):
-            text = (rm.content or "").strip()
-            if text:
-                marks.setdefault(beat_of(rm, pt), text)
 
-    # Tracks.
+def _tracks(m21: Any, parts: list[Any], shift: Fraction) -> list[Track]:
+    """One track per part (a grand staff's two staves are one), with its program, drum flag
+    (a drum channel, unpitched percussion or a percussion clef), a unique name and a role."""
+    from music21 import clef, instrument, stream
+
     tracks: list[Track] = []
     used_names: dict[str, int] = {}
-    # A grand staff (a piano's two staves) is one part and one track.
     units: list[list[Any]] = []
     for pt in parts:
         if isinstance(pt, stream.PartStaff) and units and isinstance(units[-1][0],
@@ -1004,14 +998,39 @@ def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>")
                        key=lambda n: (n.start, n.pitch))
         tracks.append(Track(name=name, notes=tuple(notes), program=program, is_drum=is_drum,
                             role=_guess_role(name, program, is_drum)))
+    return tracks
 
+
+def music21_to_score(m21: music21.stream.Score, *, source: object = "<music21>") -> Score:
+    """Convert a parsed music21 Score to a Score (see :func:`read_musicxml`)."""
+    from music21 import expressions
+
+    parts = list(m21.parts)
+    if not parts:
+        raise InputFileError(source, "the file holds no parts (no music)")
+    if any(not getattr(pt, "atSoundingPitch", True) for pt in parts):
+        m21 = m21.toSoundingPitch(inPlace=False)
+        parts = list(m21.parts)
+    time_sigs, shift = _bar_structure(parts, source)
+
+    def beat_of(el: Any, site: Any) -> Fraction:
+        return Fraction(el.getOffsetInHierarchy(site)).limit_denominator(TICKS_PER_BEAT) + shift
+
+    key_sigs = _key_map(parts, beat_of)
+    tempos = _tempo_map(parts, beat_of)
+    marks: dict[Fraction, str] = {}  # rehearsal marks -> section starts
+    for pt in parts:
+        for rm in pt.recurse().getElementsByClass(expressions.RehearsalMark):
+            text = (rm.content or "").strip()
+            if text:
+                marks.setdefault(beat_of(rm, pt), text)
+    tracks = _tracks(m21, parts, shift)
     title = ""
     if m21.metadata is not None:
         for candidate in (m21.metadata.title, m21.metadata.movementName):
             if candidate and str(candidate) not in _MUSIC21_DEFAULT_TITLES:
                 title = str(candidate)
                 break
-
     base = Score(tracks=tuple(tracks), tempos=tuple(tempos), time_signatures=tuple(time_sigs),
                  key_signatures=tuple(key_sigs), title=title)
     highest = Fraction(m21.highestTime).limit_denominator(TICKS_PER_BEAT) + shift
