@@ -143,98 +143,115 @@ def ingest(sources: Sequence[str | os.PathLike[str]], out_dir: str | os.PathLike
 
     with ManifestWriter(out) as writer:
         existing = read_manifest_if_any(out)
-        ok = {e["hash"]: e for e in existing
-              if e.get("status") == "ok" and piece_path(out, e.get("id", "")).is_file()}
-        latest = {(e["hash"], e.get("source")): e for e in existing}
-        caches: dict[str, CorpusCache] = {}
-
-        results: list[dict[str, Any] | None] = [None] * total
-        state: list[str] = [""] * total  # already | dup | new
-        first: dict[str, int] = {}
-        todo: list[int] = []
-        for i, u in enumerate(units):
-            if u.status is not None:
-                state[i], results[i] = "new", settled_entry(u)
-            elif u.hash in ok:
-                state[i], results[i] = "already", ok[u.hash]
-            elif u.hash in first:
-                state[i] = "dup"
-            else:
-                first[u.hash] = i
-                state[i] = "new"
-                hit = None
-                if u.corpus is not None:
-                    cache = caches.get(u.corpus) or caches.setdefault(u.corpus,
-                                                                      CorpusCache(u.corpus))
-                    hit = cache.lookup(u)
-                if hit is not None:
-                    entry, midi = hit
-                    results[i] = {**entry, MIDI_KEY: midi} if midi is not None else entry
-                else:
-                    todo.append(i)
-
-        counts = {"ok": 0, "skipped": 0, "failed": 0, "already": 0}
-        entries: list[dict[str, Any]] = []
-        cursor = 0
-
-        def flush() -> None:
-            nonlocal cursor
-            while cursor < total:
-                i = cursor
-                if state[i] == "dup":
-                    src = results[first[units[i].hash]]
-                    if src is None:
-                        return
-                    if src["status"] == "ok":
-                        state[i] = "already"
-                    else:
-                        results[i] = {**src, "source": units[i].source}
-                elif results[i] is None:
-                    return
-                cursor += 1
-                if state[i] == "already":
-                    counts["already"] += 1
-                    continue
-                res = results[i]
-                assert res is not None
-                entry = {k: v for k, v in res.items() if k != MIDI_KEY}
-                status = entry["status"]
-                if status == "ok":
-                    _write_piece(out, entry["id"], res[MIDI_KEY])
-                    writer.append(entry)
-                    results[i] = entry  # let the MIDI bytes go
-                else:
-                    log.log(logging.WARNING if status == "failed" else logging.INFO,
-                            "%s: %s (%s)", entry["source"], status, entry.get("reason"))
-                    before = latest.get((entry["hash"], entry["source"]))
-                    if (before is None or before.get("status") != status
-                            or before.get("reason") != entry.get("reason")):
-                        writer.append(entry)
-                counts[status] += 1
-                entries.append(entry)
-
-        done = total - len(todo)
+        run = _Run(units, out, writer, existing)
+        done = total - len(run.todo)
         if progress is not None:
             progress(done, total)
-        flush()
-        for j, res in run_units([units[i] for i in todo], engine=engine, workers=n_workers):
-            i = todo[j]
-            results[i] = res
-            u = units[i]
-            if u.corpus is not None and u.corpus in caches:
-                caches[u.corpus].store({k: v for k, v in res.items() if k != MIDI_KEY},
-                                       res.get(MIDI_KEY))
+        run.flush()
+        for j, res in run_units([units[i] for i in run.todo], engine=engine, workers=n_workers):
+            run.finished(run.todo[j], res)
             done += 1
             if progress is not None:
                 progress(done, total)
-            flush()
-        flush()
+            run.flush()
+        run.flush()
 
+    counts = run.counts
     report = IngestReport(added=counts["ok"], skipped=counts["skipped"],
                           failed=counts["failed"], already=counts["already"],
-                          entries=tuple(entries), seconds=time.perf_counter() - t0)
+                          entries=tuple(run.entries), seconds=time.perf_counter() - t0)
     log.info("ingest into %s: %s", out, report.summary())
     return report
+
+
+class _Run:
+    """One ingest's bookkeeping: what each unit's result is (settled, already in the corpus,
+    a duplicate of an earlier unit, cached, or still to do), and the manifest written in the
+    units' order as results arrive, whatever order the engine finishes them in."""
+
+    def __init__(self, units: Sequence[Any], out: Path, writer: ManifestWriter,
+                 existing: Sequence[dict[str, Any]]) -> None:
+        self.units, self.out, self.writer = units, out, writer
+        self.ok = {e["hash"]: e for e in existing
+                   if e.get("status") == "ok" and piece_path(out, e.get("id", "")).is_file()}
+        self.latest = {(e["hash"], e.get("source")): e for e in existing}
+        self.caches: dict[str, CorpusCache] = {}
+        total = len(units)
+        self.results: list[dict[str, Any] | None] = [None] * total
+        self.state: list[str] = [""] * total  # already | dup | new
+        self.first: dict[str, int] = {}
+        self.todo: list[int] = []
+        self.counts = {"ok": 0, "skipped": 0, "failed": 0, "already": 0}
+        self.entries: list[dict[str, Any]] = []
+        self.cursor = 0
+        for i, u in enumerate(units):
+            self._sort(i, u)
+
+    def _sort(self, i: int, u: Any) -> None:
+        if u.status is not None:
+            self.state[i], self.results[i] = "new", settled_entry(u)
+        elif u.hash in self.ok:
+            self.state[i], self.results[i] = "already", self.ok[u.hash]
+        elif u.hash in self.first:
+            self.state[i] = "dup"
+        else:
+            self.first[u.hash] = i
+            self.state[i] = "new"
+            hit = None
+            if u.corpus is not None:
+                cache = self.caches.get(u.corpus) or self.caches.setdefault(
+                    u.corpus, CorpusCache(u.corpus))
+                hit = cache.lookup(u)
+            if hit is not None:
+                entry, midi = hit
+                self.results[i] = {**entry, MIDI_KEY: midi} if midi is not None else entry
+            else:
+                self.todo.append(i)
+
+    def finished(self, i: int, res: dict[str, Any]) -> None:
+        """A unit came back from the engine (and goes into its corpus's cache)."""
+        self.results[i] = res
+        u = self.units[i]
+        if u.corpus is not None and u.corpus in self.caches:
+            self.caches[u.corpus].store({k: v for k, v in res.items() if k != MIDI_KEY},
+                                        res.get(MIDI_KEY))
+
+    def flush(self) -> None:
+        """Write every result that is ready, in the units' order, up to the first that is not."""
+        results, state, units = self.results, self.state, self.units
+        while self.cursor < len(units):
+            i = self.cursor
+            if state[i] == "dup":
+                src = results[self.first[units[i].hash]]
+                if src is None:
+                    return
+                if src["status"] == "ok":
+                    state[i] = "already"
+                else:
+                    results[i] = {**src, "source": units[i].source}
+            elif results[i] is None:
+                return
+            self.cursor += 1
+            if state[i] == "already":
+                self.counts["already"] += 1
+                continue
+            res = results[i]
+            assert res is not None
+            entry = {k: v for k, v in res.items() if k != MIDI_KEY}
+            status = entry["status"]
+            if status == "ok":
+                _write_piece(self.out, entry["id"], res[MIDI_KEY])
+                self.writer.append(entry)
+                results[i] = entry  # let the MIDI bytes go
+            else:
+                log.log(logging.WARNING if status == "failed" else logging.INFO,
+                        "%s: %s (%s)", entry["source"], status, entry.get("reason"))
+                before = self.latest.get((entry["hash"], entry["source"]))
+                if (before is None or before.get("status") != status
+                        or before.get("reason") != entry.get("reason")):
+                    self.writer.append(entry)
+            self.counts[status] += 1
+            self.entries.append(entry)
 
 
 def _write_piece(out: Path, piece_id: str, midi: bytes) -> None:
