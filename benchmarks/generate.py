@@ -31,7 +31,7 @@ def cold(seconds: int, runs: int, backend: str, out: Path) -> tuple[list[float],
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
         subprocess.run([exe, "generate", PROMPT, "--duration", str(seconds), "--seed", str(i),
-                        "--backend", backend, "--quiet", "-o", str(out / f"cold{i}.wav")],
+                        "--backend", backend, "--quiet", "-o", str(out / f"cold{seconds}-{i}.wav")],
                        check=True, env={**os.environ, "NUMBA_CACHE_DIR": str(out / "numba")})
         times.append(time.perf_counter() - t)
         peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
@@ -43,11 +43,11 @@ def warm(seconds: int, runs: int, backend: str, out: Path) -> list[float]:
     from tunecraft.synth import RenderOptions
 
     opts = None if backend == "auto" else RenderOptions(backend=backend)
-    generate(PROMPT, duration=seconds, seed=99, options=opts).save(out / "warmup.wav")
+    generate(PROMPT, duration=seconds, seed=99, options=opts).save(out / f"warmup{seconds}.wav")
     times = []
     for i in range(runs):
         t = time.perf_counter()
-        generate(PROMPT, duration=seconds, seed=i, options=opts).save(out / f"warm{i}.wav")
+        generate(PROMPT, duration=seconds, seed=i, options=opts).save(out / f"warm{seconds}-{i}.wav")
         times.append(time.perf_counter() - t)
     return times
 
