@@ -47,7 +47,8 @@ def warm(seconds: int, runs: int, backend: str, out: Path) -> list[float]:
     times = []
     for i in range(runs):
         t = time.perf_counter()
-        generate(PROMPT, duration=seconds, seed=i, options=opts).save(out / f"warm{seconds}-{i}.wav")
+        take = generate(PROMPT, duration=seconds, seed=i, options=opts)
+        take.save(out / f"warm{seconds}-{i}.wav")
         times.append(time.perf_counter() - t)
     return times
 
