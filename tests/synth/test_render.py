@@ -274,3 +274,31 @@ def test_mix_only_render_equals_the_stems_render_bit_for_bit(backend: str) -> No
     assert dict(lean.stems) == {}
     np.testing.assert_array_equal(lean.premaster.samples, full.premaster.samples)
     np.testing.assert_array_equal(lean.mix.samples, full.mix.samples)
+
+
+def test_dc_block_is_the_one_pole_blocker_and_removes_an_offset() -> None:
+    from scipy.signal import lfilter
+
+    from tunecraft.synth.mixer import DC_CUTOFF_HZ, dc_block
+
+    sr = 8000
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((2, 3 * sr + 17)) * 0.1 + 0.3).astype(np.float32)
+    r = 1.0 - 2.0 * np.pi * DC_CUTOFF_HZ / sr
+    expected = lfilter([1.0, -1.0], [1.0, -r], x.astype(np.float64), axis=-1)
+    y = dc_block(x, sr)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    np.testing.assert_allclose(y, expected, atol=1e-6)
+    assert np.abs(y[:, sr:].mean(axis=1)).max() < 1e-3  # the 0.3 offset is gone
+    tone = np.sin(2 * np.pi * 440 * np.arange(sr) / sr)[None].astype(np.float32)
+    passed = dc_block(tone, sr)[:, sr // 2:]  # notes pass at full level (within 0.05 dB)
+    assert np.sqrt(np.mean(passed ** 2)) == pytest.approx(np.sqrt(0.5), rel=6e-3)
+
+
+def test_a_pad_patch_leaves_no_dc_in_the_mix_or_its_stem() -> None:
+    """General MIDI pads (FluidR3's warm pad, 89) carry a DC offset; the render removes it."""
+    pad = Score(tracks=(track("Pad", [(48 + i % 12, i * 4.0, 4.0) for i in range(6)],
+                              program=89),), tempos=(TempoChange(0, 90),))
+    r = render_stems(pad, RenderOptions(backend="auto"))
+    assert np.abs(r.mix.samples.mean(axis=1)).max() < 1e-3
+    assert np.abs(r.stems["Pad"].samples.mean(axis=1)).max() < 1e-3

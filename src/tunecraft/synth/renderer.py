@@ -17,7 +17,16 @@ from ..score import Score, Track
 from .backends import Backend, get_backend
 from .backends.base import frames_for
 from .mastering import master
-from .mixer import FADE_S, add_reverb, apply_chorus, fade_curve, place, reverb_send, reverb_wet
+from .mixer import (
+    FADE_S,
+    add_reverb,
+    apply_chorus,
+    dc_block,
+    fade_curve,
+    place,
+    reverb_send,
+    reverb_wet,
+)
 from .options import Rendered, RenderOptions
 
 log = logging.getLogger(__name__)
@@ -149,7 +158,8 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
 class _Stems(Mapping[str, Audio]):
     """The stems of one render, keyed by unique track name, each made on first use.
 
-    A stem is its track's placed signal plus that track's own reverb send, with the end fade.
+    A stem is its track's placed signal plus that track's own reverb send, with the end fade,
+    through the DC blocker (:func:`~tunecraft.synth.mixer.dc_block`) as the premaster is.
     The premaster was made from the same signals with one reverb on the bus of every send (the
     reverb is linear), so the stems add up to the premaster to float32 rounding. A stem is
     computed in place of its placed signal, so asking for the stems costs no extra memory.
@@ -176,7 +186,7 @@ class _Stems(Mapping[str, Audio]):
                 add_reverb(x, self._tracks[i], sample_rate=self._sr, reverb=self._reverb)
                 if self._fade > 0:
                     x[:, -self._fade:] *= fade_curve(self._fade)
-                stem = self._done[name] = Audio(x, self._sr)
+                stem = self._done[name] = Audio(dc_block(x, self._sr), self._sr)
         return stem
 
     def __iter__(self) -> Iterator[str]:
@@ -253,6 +263,7 @@ def render_stems(score: Score, options: RenderOptions | None = None, *,
             premaster = _premaster(placed, tracks, options, fade)
         else:
             premaster = _mix_tracks(score, backend, options, frames, fade)
+    premaster = dc_block(premaster, sr)  # and each stem: they still add up to it
     if not np.isfinite(premaster).all():
         raise RenderError(f"the {backend.name} synthesizer produced invalid samples (NaN)")
     synth_s = time.perf_counter() - began
