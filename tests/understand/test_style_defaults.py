@@ -67,3 +67,14 @@ def test_a_request_table_names_known_instruments_and_roles(tmp_path, monkeypatch
     data["request"] = {"density": 2}
     with pytest.raises(TunecraftError, match=r"request.density"):
         parse_style(data, "polka", "polka.toml")
+
+
+def test_an_implied_tempo_stays_in_the_style_a_said_one_keeps_its_word():
+    """ "Bailable" reggaeton is reggaeton at its liveliest, not 126 bpm; "un tango lento" is a
+    slow tango even below the style's usual range."""
+    reggaeton = load_style("reggaeton").tempo
+    spec = parse("reggaetón bailable", seed=1)
+    assert reggaeton.min <= spec.bpm <= reggaeton.max
+    assert "kept in reggaeton's range" in spec.evidence["bpm"].note
+    assert parse("un tango lento", seed=1).bpm < 90
+    assert parse("an energetic lullaby", seed=1).bpm <= load_style("lullaby").tempo.max

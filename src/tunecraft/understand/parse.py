@@ -735,12 +735,16 @@ def _resolve_tempo(said: _Said, bpm: float | None, style: _Style, moods: tuple[s
     arousal = _mean([lex.moods[m]["arousal"] for m in moods])
     if ctx_tempo is not None:
         band = ctx_tempo.hit.data["tempo"]
-        return Evidence(_bpm_in_band(band, sdef), (ctx_tempo.phrase,), "inferred",
-                        f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm")
+        value = _bpm_in_band(band, sdef, implied=True)
+        return Evidence(value, (ctx_tempo.phrase,), "inferred",
+                        f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm"
+                        + _in_range_note(value, band, style))
     if moods and (arousal <= -0.5 or arousal >= 0.75):
         band = [60, 80] if arousal <= -0.5 else [126, 150]
-        return Evidence(_bpm_in_band(band, sdef), mood_words, "inferred",
-                        f"the moods suggest {band[0]}-{band[1]} bpm")
+        value = _bpm_in_band(band, sdef, implied=True)
+        return Evidence(value, mood_words, "inferred",
+                        f"the moods suggest {band[0]}-{band[1]} bpm"
+                        + _in_range_note(value, band, style))
     return Evidence(float(sdef["bpm"]), (), style.source,
                     f"no tempo given: {style.id}'s usual {sdef['bpm']} bpm")
 
@@ -1074,13 +1078,28 @@ def _clamp01(x: float) -> tuple[float, bool]:
     return round(y, 3), y != x
 
 
-def _bpm_in_band(band: Sequence[float], sdef: dict[str, Any]) -> float:
+def _in_range_note(value: float, band: Sequence[float], style: _Style) -> str:
+    if band[0] <= value <= band[1]:
+        return ""
+    lo, hi = style.defaults["tempo"]
+    return f", kept in {style.id}'s range ({lo:g}-{hi:g} bpm)"
+
+
+def _bpm_in_band(band: Sequence[float], sdef: dict[str, Any], *,
+                 implied: bool = False) -> float:
     """The point nearest the style's default tempo, inside the band and (if they overlap) the
-    style's range."""
+    style's range.
+
+    A tempo the words only imply (a mood, a place) stays in the style's idiom: where the band
+    misses the style's range, the range's end nearest the band wins ("bailable", "energetic"
+    reggaeton is reggaeton at its liveliest, 105 bpm, not 126). A tempo word said outright
+    ("un tango lento") keeps its band."""
     lo, hi = float(band[0]), float(band[1])
     s_lo, s_hi = float(sdef["tempo"][0]), float(sdef["tempo"][1])
     if max(lo, s_lo) <= min(hi, s_hi):
         lo, hi = max(lo, s_lo), min(hi, s_hi)
+    elif implied:
+        lo = hi = s_hi if lo > s_hi else s_lo
     return float(round(min(hi, max(lo, float(sdef["bpm"])))))
 
 
