@@ -1,0 +1,258 @@
+"""Would a musician keep it? Measures of generated pieces against real music (issue 10).
+
+Composes ~100 requests (the first MusicCaps captions of tests/data and one request per style,
+seeds fixed) and measures each score with the project's own analysis code; the real-music
+reference is music21's corpus (Essen folk songs, Bach chorales), measured the same way.
+Prints one table: ours, the reference, the target.
+
+    .venv/bin/python benchmarks/musicality.py [--captions 65] [--renders 8]
+
+Measures:
+  bass / chords present   share of band pieces (drums or three pitched parts) with a bass line
+                          and a part that plays chords (two or more notes at once)
+  figure reuse            share of the tune's 4-note figures (3 intervals + 3 onset gaps) in
+                          its first 48 notes that come back later in those 48
+  onset-gap entropy       bits, the tune's gaps between onsets on a 1/12-beat grid
+  phrase length           beats between the tune's breaths: a rest of a beat or more, or
+                          a note held two beats or more (median)
+  key heard = declared    Krumhansl-Schmuckler on all pitched notes (analysis.key_estimate)
+  above the tune          share of the tune's sounding time with an accompanying note above it
+  rubs                    share of the tune's notes sounding a minor 2nd or minor 9th against
+                          an accompanying note
+  chorus lift             semitones, the tune's mean pitch in choruses minus in verses
+  |DC|                    of the mastered mix, for the first --renders pieces
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import logging
+import math
+import statistics
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from paths import MUSICCAPS
+
+logging.disable(logging.WARNING)
+
+
+def lead_notes(score):
+    lead = next((t for t in score.tracks if t.role in ("lead", "melody", "vocal") and t.notes),
+                None)
+    if lead is None:
+        return None, ()
+    return lead, tuple(sorted(lead.notes, key=lambda n: (n.start, -n.pitch)))
+
+
+def skyline(notes):
+    """The top voice: one note per onset."""
+    out = []
+    for _, group in itertools.groupby(notes, key=lambda n: round(n.start, 3)):
+        out.append(max(group, key=lambda n: n.pitch))
+    return out
+
+
+def figure_reuse(notes, span=48):
+    line = skyline(notes)[:span]
+    figs = []
+    for i in range(len(line) - 3):
+        four = line[i:i + 4]
+        ints = tuple(b.pitch - a.pitch for a, b in itertools.pairwise(four))
+        gaps = tuple(round((b.start - a.start) * 12) for a, b in itertools.pairwise(four))
+        figs.append((ints, gaps))
+    if not figs:
+        return math.nan
+    counts = Counter(figs)
+    return sum(1 for f in figs if counts[f] > 1) / len(figs)
+
+
+def gap_entropy(notes):
+    line = skyline(notes)
+    gaps = [round((b.start - a.start) * 12) for a, b in itertools.pairwise(line)]
+    if not gaps:
+        return math.nan
+    c = Counter(gaps)
+    n = len(gaps)
+    return -sum(v / n * math.log2(v / n) for v in c.values())
+
+
+def phrase_length(notes):
+    line = skyline(notes)
+    if not line:
+        return math.nan
+    phrases, start = [], line[0].start
+    for a, b in itertools.pairwise(line):
+        if b.start - a.end >= 1.0 or a.duration >= 2.0:  # a rest, or a held note (a fermata)
+            phrases.append(a.end - start)
+            start = b.start
+    phrases.append(line[-1].end - start)
+    return statistics.median(phrases)
+
+
+def accompaniment(score, lead):
+    return [n for t in score.tracks if t is not lead and not t.is_drum for n in t.notes]
+
+
+def above_and_rubs(score, lead, notes):
+    acc = sorted(accompaniment(score, lead), key=lambda n: n.start)
+    starts = [n.start for n in acc]
+    import bisect
+
+    above_time = total = 0.0
+    rubs = 0
+    for n in notes:
+        lo = bisect.bisect_left(starts, n.start - 16)
+        sounding = [m for m in acc[lo:bisect.bisect_right(starts, n.end)]
+                    if m.start < n.end and m.end > n.start]
+        total += n.duration
+        for m in sounding:
+            if m.pitch > n.pitch:
+                above_time += min(n.end, m.end) - max(n.start, m.start)
+                break
+        if any(abs(m.pitch - n.pitch) in (1, 13) for m in sounding
+               if m.start < n.start + 0.25 and m.end > n.start):
+            rubs += 1
+    return (above_time / total if total else math.nan,
+            rubs / len(notes) if notes else math.nan)
+
+
+def chorus_lift(score, notes):
+    def mean_in(kind):
+        ps = [n.pitch for s in score.sections if s.name.startswith(kind)
+              for n in notes if s.start <= n.start < s.end]
+        return statistics.mean(ps) if ps else None
+
+    v, c = mean_in("verse"), mean_in("chorus")
+    return c - v if v is not None and c is not None else math.nan
+
+
+def is_band(score):
+    pitched = [t for t in score.tracks if not t.is_drum and t.notes]
+    return any(t.is_drum for t in score.tracks) or len(pitched) >= 3
+
+
+def has_bass(score):
+    return any(t.role == "bass" and t.notes for t in score.tracks)
+
+
+def has_chords(score):
+    for t in score.tracks:
+        if t.is_drum or t.role in ("lead", "melody", "vocal") or not t.notes:
+            continue
+        onsets = Counter(round(n.start, 2) for n in t.notes)
+        if sum(1 for v in onsets.values() if v >= 2) >= 4:
+            return True
+    return False
+
+
+def requests(n_captions):
+    from tunecraft.styles import load_style, style_ids
+
+    with open(MUSICCAPS, newline="", encoding="utf-8") as f:
+        caps = [r["caption"] for r in csv.DictReader(f)][:n_captions]
+    own = [f"a {load_style(s).name.lower()} piece" for s in style_ids()]
+    return caps + own
+
+
+def reference():
+    """Real melodies: Essen folk songs and the soprano lines of Bach chorales."""
+    from music21 import corpus
+
+    from tunecraft.io.musicxml import music21_to_score
+
+    melodies = []
+    for path in corpus.getComposer("essenFolksong")[:2]:
+        opus = corpus.parse(path)
+        for work in list(getattr(opus, "scores", [opus]))[:25]:
+            try:
+                s = music21_to_score(work)
+            except Exception:
+                continue
+            if s.tracks and len(s.tracks[0].notes) >= 16:
+                melodies.append(tuple(sorted(s.tracks[0].notes, key=lambda n: n.start)))
+    for path in corpus.getComposer("bach")[:30]:
+        try:
+            s = music21_to_score(corpus.parse(path))
+        except Exception:
+            continue
+        if s.tracks and len(s.tracks[0].notes) >= 16:
+            melodies.append(tuple(sorted(s.tracks[0].notes, key=lambda n: n.start)))
+    return melodies
+
+
+def med(xs):
+    xs = [x for x in xs if not (isinstance(x, float) and math.isnan(x))]
+    return statistics.median(xs) if xs else math.nan
+
+
+def worst(rows, key):
+    xs = [r[key] for r in rows if key in r and not math.isnan(r[key])]
+    return max(xs) if xs else math.nan
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--captions", type=int, default=65)
+    ap.add_argument("--renders", type=int, default=8)
+    args = ap.parse_args()
+    from tunecraft import api
+    from tunecraft.analysis import key_estimate
+
+    rows = []
+    dcs = []
+    for i, prompt in enumerate(requests(args.captions)):
+        take = api.generate(prompt, seed=i, duration=45, render=i < args.renders)
+        score = take.score
+        lead, notes = lead_notes(score)
+        tonic, mode, _ = key_estimate(score)
+        declared = score.key
+        row = {"band": is_band(score), "bass": has_bass(score), "chords": has_chords(score),
+               "key": (tonic, mode) == (declared.tonic, declared.mode)}
+        if lead is not None:
+            above, rubs = above_and_rubs(score, lead, notes)
+            row.update(reuse=figure_reuse(notes), entropy=gap_entropy(notes),
+                       phrase=phrase_length(notes), above=above, rubs=rubs,
+                       lift=chorus_lift(score, notes))
+        rows.append(row)
+        if take.audio is not None:
+            dcs.append(float(abs(take.audio.samples.mean(axis=1)).max()))
+    bands = [r for r in rows if r["band"]]
+    ref = reference()
+
+    def share(rs, key):
+        return sum(bool(r[key]) for r in rs) / len(rs) if rs else math.nan
+
+    table = [
+        ("band pieces with a bass", f"{share(bands, 'bass'):.0%}", "-", "100%"),
+        ("band pieces with chords", f"{share(bands, 'chords'):.0%}", "-", "100%"),
+        ("figure reuse (median)", f"{med([r.get('reuse', math.nan) for r in rows]):.2f}",
+         f"{med([figure_reuse(m) for m in ref]):.2f}", "0.20-0.35"),
+        ("onset-gap entropy, bits", f"{med([r.get('entropy', math.nan) for r in rows]):.2f}",
+         f"{med([gap_entropy(m) for m in ref]):.2f}", "near the reference"),
+        ("phrase length, beats", f"{med([r.get('phrase', math.nan) for r in rows]):.1f}",
+         f"{med([phrase_length(m) for m in ref]):.1f}", "near the reference"),
+        ("key heard = declared", f"{share(rows, 'key'):.0%}", "-", ">= 95%"),
+        ("above the tune, median (worst)", f"{med([r.get('above', math.nan) for r in rows]):.0%} "
+         f"({worst(rows, 'above'):.0%})", "-", "<= 5%"),
+        ("2nd/9th rubs, median (worst)", f"{med([r.get('rubs', math.nan) for r in rows]):.0%} "
+         f"({worst(rows, 'rubs'):.0%})", "-", "<= 6%"),
+        ("chorus lift, semitones", f"{med([r.get('lift', math.nan) for r in rows]):+.1f}",
+         "-", "+3 to +7"),
+        ("|DC| of the mix (max)", f"{max(dcs) if dcs else math.nan:.5f}", "-", "< 0.001"),
+    ]
+    print(f"musicality: {len(rows)} requests ({len(bands)} band pieces), reference "
+          f"{len(ref)} real melodies (music21: Essen folk songs, Bach chorales)\n")
+    print(f"| {'measure':<30} | {'ours':>10} | {'reference':>9} | target |")
+    print(f"|{'-' * 32}|{'-' * 12}|{'-' * 11}|--------|")
+    for name, ours, refv, target in table:
+        print(f"| {name:<30} | {ours:>10} | {refv:>9} | {target} |")
+
+
+if __name__ == "__main__":
+    main()
