@@ -20,7 +20,7 @@ Measures:
   rubs                    share of the tune's notes sounding a minor 2nd or minor 9th against
                           an accompanying note
   chorus lift             semitones, the tune's mean pitch in choruses minus in verses
-  |DC|                    of the mastered mix, for the first --renders pieces
+  DC offset               of the mastered mix, for the first --renders pieces
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def main() -> None:
          f"({worst(rows, 'rubs'):.0%})", "-", "<= 6%"),
         ("chorus lift, semitones", f"{med([r.get('lift', math.nan) for r in rows]):+.1f}",
          "-", "+3 to +7"),
-        ("|DC| of the mix (max)", f"{max(dcs) if dcs else math.nan:.5f}", "-", "< 0.001"),
+        ("DC offset of the mix (max)", f"{max(dcs) if dcs else math.nan:.5f}", "-", "< 0.001"),
     ]
     print(f"musicality: {len(rows)} requests ({len(bands)} band pieces), reference "
           f"{len(ref)} real melodies (music21: Essen folk songs, Bach chorales)\n")
