@@ -735,13 +735,13 @@ def _resolve_tempo(said: _Said, bpm: float | None, style: _Style, moods: tuple[s
     arousal = _mean([lex.moods[m]["arousal"] for m in moods])
     if ctx_tempo is not None:
         band = ctx_tempo.hit.data["tempo"]
-        value = _bpm_in_band(band, sdef, implied=True)
+        value = _bpm_in_band(band, sdef, implied=style.source != "default")
         return Evidence(value, (ctx_tempo.phrase,), "inferred",
                         f"'{ctx_tempo.phrase}' suggests {band[0]}-{band[1]} bpm"
                         + _in_range_note(value, band, style))
     if moods and (arousal <= -0.5 or arousal >= 0.75):
         band = [60, 80] if arousal <= -0.5 else [126, 150]
-        value = _bpm_in_band(band, sdef, implied=True)
+        value = _bpm_in_band(band, sdef, implied=style.source != "default")
         return Evidence(value, mood_words, "inferred",
                         f"the moods suggest {band[0]}-{band[1]} bpm"
                         + _in_range_note(value, band, style))
@@ -1090,10 +1090,11 @@ def _bpm_in_band(band: Sequence[float], sdef: dict[str, Any], *,
     """The point nearest the style's default tempo, inside the band and (if they overlap) the
     style's range.
 
-    A tempo the words only imply (a mood, a place) stays in the style's idiom: where the band
-    misses the style's range, the range's end nearest the band wins ("bailable", "energetic"
-    reggaeton is reggaeton at its liveliest, 105 bpm, not 126). A tempo word said outright
-    ("un tango lento") keeps its band."""
+    A tempo the words only imply (a mood, a place) stays in the idiom of a style the request
+    named or implied (``implied``): where the band misses the style's range, the range's end
+    nearest the band wins ("bailable", "energetic" reggaeton is reggaeton at its liveliest,
+    105 bpm, not 126). With no style asked for, the scene's tempo stands ("time to run": 140
+    bpm, not pop's 132). A tempo word said outright ("un tango lento") keeps its band."""
     lo, hi = float(band[0]), float(band[1])
     s_lo, s_hi = float(sdef["tempo"][0]), float(sdef["tempo"][1])
     if max(lo, s_lo) <= min(hi, s_hi):
