@@ -38,6 +38,7 @@ from ..score import Chord, KeySignature, Note, Score, Section, TempoChange, Time
 from ..styles import realize
 from .composition import Composition, sections_json
 from .harmonize import harmonize
+from .parts.lines import voice_pitch
 from .plan import PartSpec, Plan, SectionPlan, score_role
 
 if TYPE_CHECKING:
@@ -86,25 +87,6 @@ def _ensemble_kind(spec: Any) -> str:
 # Voicing lines (choir, quartet)
 
 
-def _line_pitch(pcs: Sequence[int], low: int, high: int, prev: int | None, ceiling: int,
-                floor: int, want: set[int]) -> int:
-    best, best_cost = None, math.inf
-    for p in range(low, high + 1):
-        if p % 12 not in pcs:
-            continue
-        cost = abs(p - prev) + 1.5 * (p == prev) if prev is not None \
-            else abs(p - (low + high) / 2) * 0.5
-        if p >= ceiling:
-            cost += 20 + (p - ceiling)
-        if p <= floor:
-            cost += 20 + (floor - p)
-        if p % 12 not in want:
-            cost += 3
-        if cost < best_cost:
-            best, best_cost = p, cost
-    return best if best is not None else max(low, min(high, ceiling - 3))
-
-
 def _inner_lines(chords: Sequence[Chord], top: Sequence[Note], ranges: Sequence[tuple[int, int]],
                  bass_range: tuple[int, int]) -> tuple[list[list[tuple[float, float, int]]],
                                                        list[tuple[float, float, int]]]:
@@ -130,7 +112,9 @@ def _inner_lines(chords: Sequence[Chord], top: Sequence[Note], ranges: Sequence[
         for i, (low, high) in enumerate(ranges):
             want = set(pcs[1:3]) - covered or set(pcs) - covered or set(pcs)
             floor = b + 2 if i == len(ranges) - 1 else b
-            p = _line_pitch(pcs, low, high, prev[i], ceiling, floor, want)
+            p = voice_pitch(pcs, low, high, prev[i], ceiling=ceiling, floor=floor, want=want)
+            if p is None:
+                p = max(low, min(high, ceiling - 3))
             inner[i].append((c.start, c.end, p))
             covered.add(p % 12)
             prev[i] = p

@@ -208,6 +208,30 @@ def _riff_figure(plan: Plan, rng: random.Random) -> list[tuple[float, float, int
 
 
 
+def voice_pitch(pcs: Sequence[int], low: int, high: int, prev: int | None, *, ceiling: int,
+                floor: int, want: set[int]) -> int | None:
+    """The pitch for one voice of a chorale texture on a chord: a chord tone (of ``pcs``) in
+    ``low``-``high`` nearest the voice's last pitch (or the middle of its range), a little
+    against standing still, preferring the tones in ``want`` (those the other voices leave
+    out), and far against reaching the tune above (``ceiling`` and up) or the voice below
+    (``floor`` and down). None when no chord tone lies in the range."""
+    best, best_cost = None, math.inf
+    for p in range(low, high + 1):
+        if p % 12 not in pcs:
+            continue
+        cost = abs(p - prev) + 1.5 * (p == prev) if prev is not None \
+            else abs(p - (low + high) / 2) * 0.5
+        if p >= ceiling:
+            cost += 20 + (p - ceiling)
+        if p <= floor:
+            cost += 20 + (floor - p)
+        if p % 12 not in want:
+            cost += 3
+        if cost < best_cost:
+            best, best_cost = p, cost
+    return best
+
+
 def _voice(plan: Plan, part: PartSpec, melody: Sequence[Note]) -> tuple[Note, ...]:
     """One voice of a chorale texture (a quartet's violin 2 or viola, a choir's alto, tenor or
     bass): one chord tone per chord, moving to the nearest tone of the next chord and kept
@@ -243,17 +267,9 @@ def _voice(plan: Plan, part: PartSpec, melody: Sequence[Note]) -> tuple[Note, ..
                 third, rest = pcs[1:2], pcs[2:] or pcs[:1]
                 want = set(third if upper else rest)
             top = mel.sounding(a)
-            ceiling = top.pitch - 1 if top is not None and not bass else high
-            best, best_cost = None, math.inf
-            for p in range(low, high + 1):
-                if p % 12 not in pcs or (bass and p % 12 not in want):
-                    continue
-                cost = (abs(p - prev) + (1.5 if p == prev else 0.0) if prev is not None
-                        else abs(p - (low + high) / 2) * 0.5)
-                cost += 0.0 if p % 12 in want else 3.0
-                cost += 20 + (p - ceiling) if p > ceiling else 0.0
-                if cost < best_cost:
-                    best, best_cost = p, cost
+            ceiling = top.pitch if top is not None and not bass else high + 1
+            best = voice_pitch(tuple(want) if bass else pcs, low, high, prev, ceiling=ceiling,
+                               floor=low - 1, want=want)
             if best is None:
                 continue
             held = notes and prev == best and abs(notes[-1].end - a) < _EPS and \
