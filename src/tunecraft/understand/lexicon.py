@@ -96,6 +96,17 @@ def _read(name: str) -> dict[str, Any]:
     return read_vocabulary(name)
 
 
+def _inner_hits(index: dict[tuple[str, ...], list[Hit]], key: tuple[str, ...]
+                ) -> Iterator[tuple[int, Hit]]:
+    """The hits of every phrase inside ``key`` but ``key`` itself, left to right and shortest
+    first, each with where its phrase ends in ``key``."""
+    for a in range(len(key)):
+        for b in range(a + 1, len(key) + 1):
+            if (a, b) != (0, len(key)):
+                for h in list(index.get(key[a:b], ())):
+                    yield b, h
+
+
 @cache
 def load() -> Lexicon:
     """Load every data file once and build the phrase index."""
@@ -149,13 +160,9 @@ def load() -> Lexicon:
         for w in entry["words"]:
             add(w, Hit("ensemble", eid, 1.0, entry))
             # "jazz orchestra", "symphonic orchestra": the genre inside still names the genre.
-            key = phrase_key(w)
-            for a in range(len(key)):
-                for b in range(a + 1, len(key) + 1):
-                    if (a, b) != (0, len(key)):
-                        for h in index.get(key[a:b], ()):
-                            if h.kind == "genre":
-                                add(w, h)
+            for _, h in _inner_hits(index, phrase_key(w)):
+                if h.kind == "genre":
+                    add(w, h)
     for cid, entry in words["change"].items():
         for w in entry["words"]:
             add(w, Hit("change", cid, 1.0, entry))
@@ -183,17 +190,13 @@ def load() -> Lexicon:
         if len(key) < 2 or not any(h.kind == "genre" for h in bucket):
             continue
         kinds = {h.kind for h in bucket}
-        for a in range(len(key)):
-            for b in range(a + 1, len(key) + 1):
-                if (a, b) == (0, len(key)):
-                    continue
-                for h in index.get(key[a:b], ()):
-                    if h.kind in kinds:
-                        continue
-                    if h.kind == "tempo" or (h.kind == "instrument" and b < len(key)
-                                             and not index.get(key[-1:])):
-                        bucket.append(h)
-                        kinds.add(h.kind)
+        for end, h in _inner_hits(index, key):
+            if h.kind in kinds:
+                continue
+            if h.kind == "tempo" or (h.kind == "instrument" and end < len(key)
+                                     and not index.get(key[-1:])):
+                bucket.append(h)
+                kinds.add(h.kind)
 
     # Every style's defaults come from its file (tunecraft/styles/data/<id>.toml), read when a
     # request first needs that style (reading all 35 would cost 0.2 s of every start); a style
@@ -224,13 +227,16 @@ class _StyleDefaults(Mapping[str, dict[str, Any]]):
 
     def __init__(self, instruments: dict[str, dict[str, Any]]) -> None:
         self._instruments = instruments
+        self._read: dict[str, dict[str, Any]] = {}
 
     def __getitem__(self, sid: str) -> dict[str, Any]:
         from ..styles import style_ids
 
-        if sid not in style_ids():
-            raise KeyError(sid)
-        return style_request(sid, self._instruments)["defaults"]
+        if sid not in self._read:
+            if sid not in style_ids():
+                raise KeyError(sid)
+            self._read[sid] = style_request(sid, self._instruments)["defaults"]
+        return self._read[sid]
 
     def __iter__(self) -> Iterator[str]:
         from ..styles import style_ids

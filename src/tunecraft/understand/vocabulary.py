@@ -110,7 +110,7 @@ def _instruments(c: _Check, data: Mapping[str, Any]) -> None:
 def _words(c: _Check, data: Mapping[str, Any]) -> None:
     from ..styles import style_ids
 
-    instruments = read_vocabulary("instruments.toml")
+    instruments = _cached("instruments.toml")  # looked up only: no copy
     styles = style_ids()
     allowed = {
         "tempo": ({"band", "words"}, {"very"}), "mood": ({"valence", "arousal", "words"}, set()),
@@ -162,7 +162,7 @@ def _ensembles(c: _Check, data: Mapping[str, Any]) -> None:
     from ..styles import style_ids
     from ..styles.model import COMP_PATTERNS
 
-    instruments = read_vocabulary("instruments.toml")
+    instruments = _cached("instruments.toml")  # looked up only: no copy
     for eid, entry in data.items():
         where = f"[{eid}]"
         entry = c.table(entry, where)
