@@ -260,13 +260,7 @@ def _loudness(x: np.ndarray, sample_rate: int) -> float:
     cumulative sum instead of a loop per block.
     """
     x = np.asarray(x)
-    if x.ndim == 1:
-        x = x[np.newaxis]
-    if not np.any(x):
-        return -math.inf
-    lower, upper, n = _blocks(x.shape[1], sample_rate)
-    cum = np.concatenate(([0.0], np.cumsum(_energy(x, sample_rate, n))))
-    return _gated((cum[upper] - cum[lower]) / (_GATE_S * sample_rate))
+    return _Meter(x[np.newaxis] if x.ndim == 1 else x, sample_rate).loudness
 
 
 class _Meter:
@@ -286,10 +280,14 @@ class _Meter:
         self.edges = np.unique(np.concatenate((self.lower, self.upper)))
         self.at_lower = np.searchsorted(self.edges, self.lower)
         self.at_upper = np.searchsorted(self.edges, self.upper)
+        if not np.any(x):  # silence: nothing to filter, no loudness
+            self.cum = np.zeros(self.edges.size)
+            self.loudness = -math.inf
+            return
         cum = np.concatenate(([0.0], np.cumsum(_energy(x, sample_rate, self.n))))
         self.cum = cum[self.edges]
         del cum
-        self.loudness = self._value(self.cum) if np.any(x) else -math.inf
+        self.loudness = self._value(self.cum)
 
     def _value(self, cum_at_edges: np.ndarray) -> float:
         z = (cum_at_edges[self.at_upper] - cum_at_edges[self.at_lower]) / (_GATE_S * self.sr)
