@@ -70,6 +70,20 @@ def _pitched_percussion(plan: Plan, part: PartSpec) -> tuple[Note, ...]:
 
 
 MELODY_ENGINES = ("rules", "learned")
+
+
+def _played_by(character, spec: MusicSpec):
+    """The style's way with a tune, as the request's player would play it: a context word's
+    ``melody`` table (words.toml: "a beginner" keeps to nine semitones, by step, unsyncopated;
+    "a virtuoso" takes two octaves, leaps and runs) replaces those traits of the style's."""
+    from ..understand.lexicon import load
+
+    contexts = load().context
+    for cid in getattr(spec, "context", ()):
+        writing = contexts.get(cid, {}).get("melody")
+        if writing:
+            character = replace(character, **writing)
+    return character
 _VOICE_PROGRAMS = (52, 53, 54, 85)  # Choir Aahs, Voice Oohs, Synth Voice, Lead 6 (voice)
 
 
@@ -101,6 +115,23 @@ def _vocal_part(spec: MusicSpec, parts: tuple[PartSpec, ...],
         counter = replace(lead, role="counter")
         return (vocal, *(counter if p is lead else p for p in parts)), vocal
     return tuple(vocal if p is lead else p for p in parts), vocal
+
+
+def _yield_to_tune(tracks: list[Track], parts: tuple[PartSpec, ...]) -> list[Track]:
+    """The accompaniment under the tune and free of semitone rubs against it
+    (:mod:`.parts.clearance`), once every part is written and humanized."""
+    from .parts.clearance import clear_of_tune
+
+    tune = next((t.notes for t in tracks if t.role in ("lead", "vocal") and t.notes), ())
+    out = []
+    for track, part in zip(tracks, parts, strict=True):
+        if not track.is_drum and track.notes:
+            # A chord voice under C3 muddies the chord; a counter-line may go lower.
+            floor = max(part.low - 12, 40 if part.role == "counter" else 48)
+            track = replace(track, notes=clear_of_tune(track.notes, tune, role=part.role,
+                                                        floor=floor))
+        out.append(track)
+    return out
 
 
 def compose(spec: MusicSpec, *, seed: int, melody_engine: str = "rules",
@@ -168,7 +199,7 @@ def _write(spec: MusicSpec, *, seed: int, style: Style | None = None,
     plan = make_plan(spec, style, seed=seed, intro=intro)
     parts = build_ensemble(spec, style, plan)
     lead = next((p for p in parts if p.role in ("lead", "vocal")), None)
-    character = style.melody
+    character = _played_by(style.melody, spec)
     if lead is not None and lead.source == "explicit" and character.density < 0.75:
         # "a calming violin melody": a named melody instrument is heard, even in sparse styles.
         character = replace(character, density=0.75)
@@ -199,6 +230,7 @@ def _write(spec: MusicSpec, *, seed: int, style: Style | None = None,
                             program=0 if part.is_drum else part.program, is_drum=part.is_drum,
                             role=score_role(part.role), volume=part.volume,
                             pan=part.pan))
+    tracks = _yield_to_tune(tracks, parts)
     sections = tuple(Section(s.name, s.start, s.length) for s in plan.sections)
     title = f"{style.name} in {plan.key.name}"
     score = Score(tracks=tuple(tracks), tempos=(TempoChange(0.0, plan.bpm),),
