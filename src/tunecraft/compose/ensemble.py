@@ -77,7 +77,9 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
     if small:
         # "piano and cello": a duo, not a band. The style's drums may stay; no other pitched
         # instrument is added, and a keyboard or guitar takes the bass line (a left hand).
-        requests = [r for r in requests if r.source == "explicit" or r.is_drum]
+        # A kit makes it a band: the bass and comping parts parse added for it play too.
+        requests = [r for r in requests if r.source == "explicit" or r.is_drum
+                    or (r.role in ("chords", "bass") and spec.drums)]
         if not any(r.role == "bass" for r in requests) and "bass" not in spec.excluded:
             holder = next((r for r in explicit_pitched
                            if program_family(r.program) in ("piano", "organ", "guitar")

@@ -493,14 +493,18 @@ def _mix(r: _Reader, data: Mapping[str, Any]) -> MixSettings:
 
 
 def _request(r: _Reader, data: Mapping[str, Any]) -> RequestDefaults:
-    q = r.table(data, "request", "", required=False, allowed={"ensemble", "density", "drums"})
+    q = r.table(data, "request", "", required=False,
+                allowed={"ensemble", "density", "drums", "comping", "means"})
+    means = r.table(q, "means", "request", required=False)
     ens = r.table(q, "ensemble", "request", required=False, allowed=ROLES)
     drums = q.get("drums")
     if drums is not None and not isinstance(drums, bool):
         raise r.fail("request.drums", f"is {drums!r}; use true or false")
     return RequestDefaults(
         ensemble=_frozen({k: r.string(ens, k, "request.ensemble") for k in ens}),
-        density=r.number(q, "density", "request", 0, 1, default=0.5), drums=drums)
+        density=r.number(q, "density", "request", 0, 1, default=0.5), drums=drums,
+        comping=tuple(r.strings(q, "comping", "request", default=())),
+        means=_frozen({k: r.string(means, k, "request.means") for k in means}))
 
 
 def parse_style(data: Mapping[str, Any], style_id: str, label: str | None = None) -> Style:

@@ -378,11 +378,17 @@ class RequestDefaults:
     music of the file does not say it. ``ensemble`` is the band a request that names no
     instruments gets (role -> an instrument word of ``understand/data/instruments.toml``; empty:
     derived from ``[instruments]``), ``density`` how busy the parts are (0-1), ``drums``
-    whether a kit plays by default (None: the file's ``drums.kit``)."""
+    whether a kit plays by default (None: the file's ``drums.kit``), ``comping`` the
+    instruments that play the chords when a request names one alone ("a house track with
+    piano": the house piano stabs while the style's lead plays the tune), ``means`` what an
+    instrument word means in this style (in funk "horns" is a horn section, not French
+    horns)."""
 
     ensemble: Mapping[str, str] = field(default_factory=_empty, hash=False)
     density: float = 0.5
     drums: bool | None = None
+    comping: tuple[str, ...] = ()
+    means: Mapping[str, str] = field(default_factory=_empty, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

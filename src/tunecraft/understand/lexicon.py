@@ -274,6 +274,14 @@ def style_request(sid: str, instruments: dict[str, dict[str, Any]]) -> dict[str,
         if name not in instruments:
             raise ParameterError(f"{st.source}: request.ensemble.{role} is {name!r}, not an "
                                  "instrument of understand/data/instruments.toml")
+    for name in st.request.comping:
+        if name not in instruments:
+            raise ParameterError(f"{st.source}: request.comping has {name!r}, not an "
+                                 "instrument of understand/data/instruments.toml")
+    for word, name in st.request.means.items():
+        if name not in instruments:
+            raise ParameterError(f"{st.source}: request.means.{word} is {name!r}, not an "
+                                 "instrument of understand/data/instruments.toml")
     if not ensemble:
         by_program = {(e["program"], bool(e.get("drum"))): n for n, e in instruments.items()}
         for role, inst in st.instruments.items():
@@ -288,7 +296,8 @@ def style_request(sid: str, instruments: dict[str, dict[str, Any]]) -> dict[str,
         "defaults": {"tempo": [st.tempo.min, st.tempo.max], "bpm": st.tempo.default,
                      "meter": [num, den], "mode": st.mode, "energy": st.energy,
                      "density": st.request.density, "drums": st.default_drums,
-                     "ensemble": ensemble},
+                     "ensemble": ensemble, "comping": list(st.request.comping),
+                     "means": dict(st.request.means)},
         "words": {sid.replace("_", " "), st.name.lower(), *(a.lower() for a in st.aliases)},
     }
 

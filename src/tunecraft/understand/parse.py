@@ -24,7 +24,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -149,6 +149,7 @@ class _Found:
 class _Scan:
     found: list[_Found] = field(default_factory=list)
     alone: list[str] = field(default_factory=list)
+    performer: list[str] = field(default_factory=list)  # "someone playing": one player
     negations: list[str] = field(default_factory=list)
 
 
@@ -206,6 +207,7 @@ def _scan(tokens: Sequence[str], language: str) -> _Scan:
             continue
         if f" {phrase} " in text:
             out.alone.append(phrase)
+    out.performer = [p for p in fn["performer"] if f" {p} " in text]
     for j, tok in enumerate(tokens[:-1]):
         if tok == "solo" and lex.lookup((tokens[j + 1],)) and any(
                 h.kind == "instrument" for h in lex.lookup((tokens[j + 1],))):
@@ -851,7 +853,15 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
     excl_words = list(excluded_ev.words)
     ev: dict[str, Evidence] = {}
     ensemble = next(iter(said.of("ensemble")), None)
-    requests = _explicit_instruments(live, lex, instruments)
+    comping = () if scan.alone or ensemble is not None else sdef["comping"]
+    requests = _style_meaning(_explicit_instruments(live, lex, instruments, comping),
+                              sdef["means"], sdef["ensemble"], lex)
+    # "Someone playing the flute": one player named with one instrument plays alone.
+    one_player = bool(scan.performer) and ensemble is None and sum(
+        not r.is_drum and r.role != "percussion" for r in requests) == 1
+    if one_player and comping:
+        requests = _style_meaning(_explicit_instruments(live, lex, instruments, ()),
+                                  sdef["means"], sdef["ensemble"], lex)
     if ensemble is not None:  # its players, and the other instruments named with them
         players, covered = _players(ensemble, lex)
         if any(r.role == "vocal" and r.name not in covered for r in requests):
@@ -867,7 +877,8 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
                 r = replace(r, role="counter" if default in ("lead", "vocal") else default)
             extra.append(r)
         requests = [*players, *extra]
-    alone = bool(scan.alone) or ensemble is not None
+    alone = bool(scan.alone) or ensemble is not None or one_player
+    alone_words = scan.alone or (scan.performer if one_player else [])
     requests = [r for r in requests if not _is_excluded(r, excluded)]
     inferred: list[InstrumentRequest] = []
     small = small_group(requests)  # "piano and cello": a duo, nothing pitched is added
@@ -896,7 +907,7 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
                                f"{'with' if drums else 'without'} drums")
     elif alone:
         drums = False
-        ev["drums"] = Evidence(False, tuple(scan.alone), "inferred",
+        ev["drums"] = Evidence(False, tuple(alone_words), "inferred",
                                "only the named instruments play")
     else:
         drums = bool(sdef["drums"])
@@ -923,13 +934,17 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
                 continue
             have.append(req)
         inferred = have[len(requests):]
+        # A named duo over the style's drums stays a duo (its piano or guitar plays the bass
+        # notes); a kit named with it makes it a band.
+        inferred += _rhythm_section([*requests, *inferred], sdef["ensemble"], lex, excluded,
+                                    band=drums and (explicit_drums or not small))
     all_instr = tuple([*requests, *inferred])
     ev["instruments"] = Evidence(
         [f"{r.name} ({r.role})" for r in all_instr],
         tuple(dict.fromkeys(w for r in requests for w in r.words)),
         "explicit" if requests else (style.source if all_instr else "default"),
         _instrument_note(requests, inferred, alone, style.id,
-                         scan.alone or ([ensemble.phrase] if ensemble else [])))
+                         alone_words or ([ensemble.phrase] if ensemble else [])))
     if ensemble is not None:
         data = ensemble.hit.data
         ev["ensemble"] = Evidence(ensemble.hit.id, (ensemble.phrase,), "explicit",
@@ -937,6 +952,58 @@ def _resolve_instruments(said: _Said, instruments: Iterable[str] | None, style: 
                                       f"{p.get('name', p['instrument'])} ({p['role']})"
                                       for p in data["players"]))
     return all_instr, ev
+
+
+#: Roles that play the chords of a band (a pad alone floats over it, it does not comp).
+_COMPING_ROLES = ("chords", "harmony", "arp", "strings")
+
+
+def _style_meaning(requests: list[InstrumentRequest], means: Mapping[str, str],
+                   ensemble: Mapping[str, str], lex: lx.Lexicon) -> list[InstrumentRequest]:
+    """An instrument named only by words the style reads its own way (the file's
+    ``[request] means``): in funk, soul, ska or salsa "horns" is the trumpet, sax and
+    trombone section, not French horns. It plays the role the style gives it (funk's horn
+    section answers the tune with stabs) unless the words gave it one."""
+    roles = {name: role for role, name in ensemble.items()}
+    out = []
+    for r in requests:
+        target = {means.get(w) for w in r.words}
+        if r.source == "explicit" and len(target) == 1 and None not in target:
+            name = target.pop()
+            entry = lex.instruments[name]
+            role = roles.get(name, entry["role"]) if r.role == lex.instruments[r.name]["role"] \
+                else r.role
+            r = replace(r, name=name, program=entry["program"], is_drum=entry["drum"],
+                        role=role)
+        out.append(r)
+    return out
+
+
+def _rhythm_section(have: list[InstrumentRequest], ensemble: Mapping[str, str],
+                    lex: lx.Lexicon, excluded: list[str], *,
+                    band: bool) -> list[InstrumentRequest]:
+    """A band (a kit plays) needs a bass and someone on the chords. Nobody on the chords: the
+    style's chord instrument joins; where that instrument already carries the tune (a jazz
+    trio's piano, an R&B electric piano), the same instrument comps too, as one player's left
+    hand would. No bass: the style's bass joins. What the request ruled out stays out."""
+    if not band:
+        return []
+    out = []
+    comp = ensemble.get("chords") or ensemble.get("harmony")
+    if comp is not None and not any(r.role in _COMPING_ROLES for r in have):
+        entry = lex.instruments[comp]
+        same = next((r for r in have if r.name == comp or (
+            r.program == entry["program"] and not r.is_drum)), None)
+        label = f"{same.name} (comping)" if same is not None else comp
+        out.append(InstrumentRequest(label, entry["program"], entry["drum"], "chords", (),
+                                     "inferred"))
+    bass = ensemble.get("bass")
+    if bass is not None and not any(r.role == "bass" for r in have) and all(
+            r.name != bass for r in have):
+        entry = lex.instruments[bass]
+        out.append(InstrumentRequest(bass, entry["program"], entry["drum"], "bass", (),
+                                     "inferred"))
+    return [r for r in out if not _is_excluded(r, excluded)]
 
 
 def _players(found: _Found, lex: lx.Lexicon) -> tuple[list[InstrumentRequest], set[str]]:
@@ -1130,8 +1197,13 @@ def _is_excluded(req: InstrumentRequest, excluded: Sequence[str]) -> bool:
     return bool(names & set(excluded))
 
 
-def _explicit_instruments(live: Sequence[_Found], lex: lx.Lexicon,
-                          extra: Iterable[str] | None) -> list[InstrumentRequest]:
+def _explicit_instruments(live: Sequence[_Found], lex: lx.Lexicon, extra: Iterable[str] | None,
+                          comping: Sequence[str] = ()) -> list[InstrumentRequest]:
+    """The instruments named, in order, each with its role: the instrument's own, or the one
+    the words give it ("piano chords", "lead guitar"). One lead: later leads answer it. A
+    single melodic instrument leads, unless the style comps with it (``comping``, the file's
+    ``[request] comping``: "a house track with piano" is the house piano's stabs, and the
+    style's lead plays the tune)."""
     fn = lex.function
     role_words = [("lead", fn["role_lead"]), ("chords", fn["role_chords"]),
                   ("pad", fn["role_pad"]), ("arp", fn["role_arp"]), ("bass", fn["role_bass"])]
@@ -1206,7 +1278,7 @@ def _explicit_instruments(live: Sequence[_Found], lex: lx.Lexicon,
                and roles[n] not in ("bass", "percussion", "vocal")]
     if (not leads and len(melodic) == 1 and not role_set[melodic[0]]
             and roles[melodic[0]] in ("chords", "harmony", "counter")):
-        roles[melodic[0]] = "lead"
+        roles[melodic[0]] = "chords" if melodic[0] in comping else "lead"
     out = []
     for n in order:
         e = lex.instruments[n]

@@ -20,8 +20,8 @@ FILES = ("genres.toml", "instruments.toml", "words.toml", "ensembles.toml")
 
 #: The sections of words.toml that map ids to entries with words.
 WORD_SECTIONS = ("tempo", "mood", "energy", "density", "change", "structure", "context")
-FUNCTION_LISTS = ("alone", "filler", "intensifier", "negation", "postfix_negation", "role_arp",
-                  "role_bass", "role_chords", "role_lead", "role_pad")
+FUNCTION_LISTS = ("alone", "filler", "intensifier", "negation", "performer", "postfix_negation",
+                  "role_arp", "role_bass", "role_chords", "role_lead", "role_pad")
 
 
 class VocabularyError(ParameterError):
@@ -107,6 +107,21 @@ def _instruments(c: _Check, data: Mapping[str, Any]) -> None:
                 c.words(entry[k], f"{where}.{k}", empty=True)
 
 
+#: What a context word may change in how the tune is written (a style's ``[melody]`` keys),
+#: and the bounds of each.
+MELODY_WRITING = {"range": (5, 36), "step_probability": (0, 1), "max_leap": (2, 19),
+                  "density": (0.1, 3), "syncopation": (0, 1), "rest_probability": (0, 1),
+                  "repetition": (0, 1)}
+
+
+def _melody_writing(c: _Check, table: Any, where: str) -> None:
+    table = c.table(table, where)
+    c.keys(table, where, set(), set(MELODY_WRITING))
+    for k, (lo, hi) in MELODY_WRITING.items():
+        if k in table:
+            c.number(table[k], f"{where}.{k}", lo, hi)
+
+
 def _words(c: _Check, data: Mapping[str, Any]) -> None:
     from ..styles import style_ids
 
@@ -116,7 +131,8 @@ def _words(c: _Check, data: Mapping[str, Any]) -> None:
         "tempo": ({"band", "words"}, {"very"}), "mood": ({"valence", "arousal", "words"}, set()),
         "energy": ({"words"}, {"energy", "density"}), "density": ({"density", "words"}, set()),
         "change": ({"words"}, {"tempo"}), "structure": ({"words"}, set()),
-        "context": ({"words"}, {"kind", "style", "tempo", "instruments", "energy", "density"}),
+        "context": ({"words"}, {"kind", "style", "tempo", "instruments", "energy", "density",
+                                "melody"}),
     }
     for section in (*WORD_SECTIONS, "function", "language", "mood_style",
                     "mood_style_acoustic"):
@@ -134,6 +150,8 @@ def _words(c: _Check, data: Mapping[str, Any]) -> None:
                     c.band(entry[k], f"{where}.{k}", 20, 300)
             if section == "context" and "tempo" in entry:
                 c.band(entry["tempo"], f"{where}.tempo", 20, 300)
+            if section == "context" and "melody" in entry:
+                _melody_writing(c, entry["melody"], f"{where}.melody")
             for k in ("valence", "arousal", "energy", "density"):
                 if k in entry:
                     c.number(entry[k], f"{where}.{k}", -1, 1)
