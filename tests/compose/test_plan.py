@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tunecraft.compose.plan import make_plan, plan_form
+from tunecraft.compose.plan import HOME_KINDS, make_plan, plan_form
 from tunecraft.styles import load_style, style_ids
 from tunecraft.understand import parse
 
@@ -63,3 +63,43 @@ def test_plan_form_rejects_an_empty_piece():
 
     with pytest.raises(ParameterError):
         plan_form(load_style("pop"), bars=0, bar_beats=4, energy=0.5)
+
+
+@pytest.mark.parametrize(("prompt", "seed"), [("pop song in B minor", 20), ("edm in E minor", 76),
+                                              ("a rock song in G", 4), ("house in C minor", 81)])
+def test_every_chorus_comes_home_through_the_dominant(prompt, seed):
+    """The key is heard: each chorus ends on the tonic chord, reached from the dominant where
+    the style has an authentic cadence; in minor that dominant is major (its leading tone)."""
+    spec = parse(prompt, duration=120, seed=seed)
+    style = load_style(spec.style)
+    plan = make_plan(spec, style, seed=seed)
+    choruses = [s for s in plan.sections if s.kind in HOME_KINDS]
+    assert choruses
+    dominant = (plan.key.tonic + 7) % 12
+    has_authentic = any(
+        "V" in " ".join(c).upper().replace("VI", "").replace("IV", "")
+        for c in style.harmony.cadences.get(plan.key.mode, ()))
+    for s in choruses:
+        chords = plan.chords_in(s)
+        assert chords[-1].root == plan.key.tonic
+        if has_authentic:
+            cadence = chords[-3:]
+            before = [c for c in cadence if c.root == dominant]
+            assert before, f"{s.name} ends without the dominant"
+            if plan.key.mode == "minor":
+                assert before[-1].quality in ("", "7", "9", "7sus4", "sus4")
+
+
+def test_the_key_finder_hears_the_declared_key():
+    from tunecraft.analysis import key_estimate
+    from tunecraft.compose import compose_score
+
+    heard = 0
+    prompts = ["a pop ballad in B minor", "an edm track in E minor", "a house piece in C minor",
+               "a jazz tune in F", "a rock song in A", "a folk song in D minor"]
+    for i, prompt in enumerate(prompts):
+        spec = parse(prompt, duration=45, seed=i)
+        score = compose_score(spec, seed=i)
+        tonic, mode, _ = key_estimate(score)
+        heard += (tonic, mode) == (score.key.tonic, score.key.mode)
+    assert heard >= len(prompts) - 1

@@ -170,9 +170,9 @@ class _Profile:
 
 
 _PROFILES: dict[str, _Profile] = {
-    "verse": _Profile(1.0, -0.18, 0.0),
+    "verse": _Profile(1.0, -0.22, 0.0),
     "pre_chorus": _Profile(1.05, 0.05, 0.0),
-    "chorus": _Profile(0.8, 0.22, 0.25),
+    "chorus": _Profile(0.8, 0.3, 0.25),
     "post_chorus": _Profile(0.85, 0.2, 0.3),
     "drop": _Profile(0.9, 0.22, 0.25),
     "build": _Profile(1.1, 0.05, 0.1),
@@ -408,7 +408,7 @@ def _cadence_cell(rng: random.Random, grid: _Grid, m: _Motif, at: float, bars: i
 def _phrase_ops(rng: random.Random, n: int, repetition: float, *, closed: bool) -> list[str]:
     """What each motif-long cell of a phrase does: motif, sequence, development, cadence."""
     def dev() -> str:
-        return "repeat" if rng.random() < 0.45 * repetition else rng.choice(
+        return "repeat" if rng.random() < 0.8 * repetition else rng.choice(
             ("invert", "rhythm", "tail", "rhythm"))
 
     def run(k: int, end: str) -> list[str]:

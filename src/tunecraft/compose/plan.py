@@ -3,7 +3,8 @@
 :func:`make_plan` turns a :class:`~tunecraft.understand.MusicSpec` and a style into a
 :class:`Plan`. Everything the part writers need is in the plan: tempo, key, meter, the sections
 with their energy, and the chords. Sections of one kind share their progression, so a chorus is
-the same chorus every time; the final section ends on a cadence.
+the same chorus every time; the choruses (else the verses) and the last section end on a
+cadence to the tonic, so the key is heard.
 
 Guarantees kept here: the bar count gives the requested duration within half a bar; the tempo,
 key and meter are exactly those of the spec.
@@ -370,24 +371,62 @@ def _progression_chords(style: Style, kind: str, prog: tuple[str, ...], key: Key
     return chords
 
 
+#: Section kinds that come home to the tonic: where a song's chorus ends, a tune's A strain.
+HOME_KINDS = ("chorus", "a", "head", "theme", "drop")
+
+
+def _home_kinds(sections: tuple[SectionPlan, ...]) -> set[str]:
+    """The section kinds that end on a cadence to the tonic, besides the last section: the
+    chorus (or A strain, head, theme, drop), else the verse. Ending them at home every time is
+    what makes the key heard: the tonic chord returns on the strong bars that close each
+    phrase group."""
+    kinds = {s.kind for s in sections}
+    home = kinds & set(HOME_KINDS)
+    return home or (kinds & {"verse"})
+
+
+def _closing_cadence(style: Style, key: KeySignature, rng: random.Random) -> tuple[str, ...]:
+    """The cadence sections end on: one of the style's that lands on the tonic (no deceptive
+    endings), an authentic one (through the dominant) where the style has one. In minor its
+    dominant is major ("v" -> "V"): the raised leading tone tells the key from its relative
+    major, which shares every other note."""
+    cadences = style.harmony.cadences.get(key.mode) or style.harmony.cadences.get("major") or ()
+    closing = [c for c in cadences
+               if realize_progression(c[-1:], key.tonic, key.mode)[-1].root == key.tonic]
+    dominant = (key.tonic + 7) % 12
+    authentic = [c for c in closing if any(
+        ch.root == dominant for ch in realize_progression(c, key.tonic, key.mode))]
+    pool = authentic or closing
+    if not pool:
+        return ("V", "I") if key.mode == "major" else ("V", "i")
+    cadence = tuple(rng.choice(pool))
+    if key.mode == "minor":
+        cadence = tuple(_major_dominant(n) for n in cadence)
+    return cadence
+
+
+def _major_dominant(numeral: str) -> str:
+    """"v" -> "V", "v7" -> "V7" (a minor key's dominant with its leading tone); others kept."""
+    if numeral.startswith("v") and not numeral.startswith(("vi", "v/")):
+        return "V" + numeral[1:]
+    return numeral
+
+
 def plan_harmony(style: Style, sections: tuple[SectionPlan, ...], key: KeySignature,
                  rng: random.Random) -> tuple[tuple[Chord, ...], dict[str, tuple[str, ...]]]:
-    """One progression per section kind (so repeats are real repeats), cadence at the end."""
+    """One progression per section kind (so repeats are real repeats); the home sections
+    (:func:`_home_kinds`) and the last one end on the closing cadence."""
     chosen: dict[str, tuple[str, ...]] = {}
     for kind in dict.fromkeys(s.kind for s in sections):
         pool = style.progressions(kind, key.mode)
         if not pool:
             raise ParameterError(f"style {style.id!r} has no chord progressions for {kind}")
         chosen[kind] = tuple(rng.choice(pool))
-    cadences = style.harmony.cadences.get(key.mode) or style.harmony.cadences.get("major") or ()
-    # The piece ends at home: only cadences that land on the tonic (no deceptive endings).
-    closing = [c for c in cadences
-               if realize_progression(c[-1:], key.tonic, key.mode)[-1].root == key.tonic]
-    final_cadence = tuple(rng.choice(closing)) if closing else (
-        ("V", "I") if key.mode == "major" else ("V", "i"))
+    final_cadence = _closing_cadence(style, key, rng)
+    home = _home_kinds(sections)
     chords: list[Chord] = []
     for i, s in enumerate(sections):
-        cadence = final_cadence if i == len(sections) - 1 else None
+        cadence = final_cadence if i == len(sections) - 1 or s.kind in home else None
         chords += _progression_chords(style, s.kind, chosen[s.kind], key, s.start, s.bars,
                                       s.bar_beats, cadence)
     return tuple(chords), chosen
