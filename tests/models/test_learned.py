@@ -15,9 +15,14 @@ from tunecraft.understand import parse
 
 
 @cache
-def _plan(prompt: str, seed: int) -> Plan:
-    spec = parse(prompt, duration=40.0, seed=seed)
+def _plan(prompt: str, seed: int, duration: float = 40.0) -> Plan:
+    spec = parse(prompt, duration=duration, seed=seed)
     return make_plan(spec, load_style(spec.style), seed=seed)
+
+
+def _symbol(plan, t):
+    c = plan.chord_at(t + 1e-3)
+    return c.root, c.quality
 
 
 def _relative(notes, s):
@@ -33,13 +38,15 @@ def test_learned_melody_fits_the_plan(prompt, seed):
     notes = write_learned_melody(plan, part)
     assert notes == write_learned_melody(plan, part)  # same plan, same tune
     assert len(notes) >= plan.total_bars
-    scale = set(plan.key.scale)
-    assert all(n.pitch % 12 in scale for n in notes)
+    scale = set(plan.key.scale)  # or the chord's (a minor key's major dominant)
+    assert all(n.pitch % 12 in scale or n.pitch % 12 in plan.chord_at(n.start + 1e-3)
+               .pitch_classes for n in notes)
     assert all(part.low <= n.pitch <= part.high for n in notes)
     assert all(a.end <= b.start + 1e-6 for a, b in pairwise(notes))
     assert notes[-1].pitch % 12 == plan.key.tonic
     assert abs(notes[-1].end - plan.length) < 1e-6
-    # every section of a kind plays the same tune (the final note aside)
+    # every section of a kind plays the same tune (the final note aside), except where its
+    # chords differ (a repeat of another length has its cadence elsewhere)
     by_kind: dict[str, list] = {}
     for s in plan.sections:
         by_kind.setdefault(s.kind, []).append(s)
@@ -49,7 +56,10 @@ def test_learned_melody_fits_the_plan(prompt, seed):
         for s in ss[1:]:
             other = _relative(notes, s)
             n = min(len(first), len(other) - 1)
-            assert other[:n] == first[:n] and n > 0
+            same = [i for i in range(n) if _symbol(plan, ss[0].start + first[i][1])
+                    == _symbol(plan, s.start + first[i][1])]
+            assert n > 0
+            assert [other[i] for i in same] == [first[i] for i in same]
 
 
 def test_fit_to_key_and_register():
@@ -59,3 +69,41 @@ def test_fit_to_key_and_register():
     low = fit_to_register(out, 40, 55)
     assert all(40 <= n.pitch <= 55 for n in low)
     assert [n.start for n in low] == [n.start for n in tune]
+
+
+def test_strong_beats_sound_chord_tones_and_the_chorus_lifts():
+    plan = _plan("a pop song in C", 3, 90.0)
+    part = PartSpec("lead", "lead", 73, low=60, high=84)
+    notes = write_learned_melody(plan, part)
+    strong = [n for n in notes if n.start % plan.bar_beats in (0.0, 2.0) or n.duration >= 1.0]
+    assert strong
+    assert all(n.pitch % 12 in plan.chord_at(n.start + 1e-3).pitch_classes for n in strong)
+
+    def middle(kind):
+        ps = [n.pitch for s in plan.sections if s.kind == kind for n in notes
+              if s.start <= n.start < s.end]
+        return sum(ps) / len(ps)
+
+    assert middle("chorus") >= middle("verse") + 3
+
+
+def test_fit_to_chords_moves_strong_beat_strangers_to_the_nearest_chord_tone():
+    from tunecraft.compose.learned import fit_to_chords
+
+    plan = _plan("a pop song in C", 3)
+    chord = plan.chords[0]
+    outside = next(p for p in range(62, 74) if p % 12 not in chord.pitch_classes)
+    tune = [Note(outside, 0.0, 0.5), Note(outside, 0.5, 0.5)]  # beat 1 and the off-beat
+    out, moved = fit_to_chords(tune, plan, 0.0, 55, 90)
+    assert moved == 1
+    assert out[0].pitch % 12 in chord.pitch_classes and abs(out[0].pitch - outside) <= 2
+    assert out[1].pitch == outside  # a passing note off the beat stays
+
+
+def test_smooth_leaps_takes_the_nearer_octave():
+    from tunecraft.compose.learned import smooth_leaps
+
+    tune = [Note(60, 0.0, 1.0), Note(74, 1.0, 1.0), Note(62, 2.0, 1.0)]
+    assert [n.pitch for n in smooth_leaps(tune, 48, 84)] == [60, 62, 62]
+    assert [n.pitch for n in smooth_leaps(tune, 60, 84)] == [60, 62, 62]
+    assert [n.pitch for n in smooth_leaps(tune, 70, 84)][1] == 74  # no room an octave down
