@@ -12,7 +12,9 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLCONFIGDIR ?= $(CURDIR)/.cache/matplotlib
 export HF_HUB_OFFLINE := 1
 
-APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
+# MuseScore General (the lossless SF2: FluidSynth reads only the samples a piece plays, so it
+# starts as fast as FluidR3) is preferred by the renderer, then FluidR3.
+APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont-lossless
 
 .PHONY: demo test install install-dev apt lint bench model clean
 
@@ -26,7 +28,7 @@ test: install-dev
 install: $(VENV)/.core-stamp
 install-dev: $(VENV)/.dev-stamp
 
-# System packages: FluidSynth and the FluidR3 General MIDI SoundFont. Optional: without apt
+# System packages: FluidSynth and two General MIDI SoundFonts. Optional: without apt
 # (or without root) tunecraft renders through its pure-pip fallback (tinysoundfont + TimGM6mb).
 $(VENV)/.apt-stamp:
 	@mkdir -p $(VENV)

@@ -117,12 +117,12 @@ def save(score: Score, path: str | os.PathLike[str], *, audio: Audio | None = No
     rendered_stems: dict[str, Audio] = {}
     backend_name = None
     if rendered is not None:  # already rendered (generate)
-        audio, backend_name = rendered.mix, rendered.backend or None
+        audio, backend_name = rendered.mix, rendered.renderer or None
         rendered_stems = dict(rendered.stems) if stems else {}
     elif audio is None:
         r = render_stems(score, options=options, backend=backend, soundfont=soundfont,
                          stems=stems)
-        audio, backend_name = r.mix, r.backend
+        audio, backend_name = r.mix, r.renderer
         rendered_stems = dict(r.stems) if stems else {}
     elif stems:
         raise ParameterError("stems need the score to be rendered here; do not pass audio")
@@ -384,7 +384,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              check_audio: bool = False, max_attempts: int = 3,
              melody_engine: str = "rules", lyrics: str | None = None,
              melisma: bool = False, model: str | os.PathLike[str] | None = None,
-             progress: Any = None) -> Take:
+             progress: Any = None, composed: Any = None) -> Take:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -393,9 +393,10 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     (:func:`tunecraft.evaluate.adherence`); when a hard guarantee fails, it is composed again
     with the next seed, up to ``max_attempts`` times. ``check_audio`` adds an independent tempo
     estimate of the rendered audio (librosa; slower). ``progress(stage, fraction)`` is called as
-    the work advances. ``melody_engine`` "learned" samples the tune from the default model
-    shipped with tunecraft (or from ``model``, a folder written by ``train``) instead of
-    writing it from motifs. ``lyrics`` (text, or a path to a
+    the work advances; ``composed(composition)`` is called once the music is written, before it
+    is rendered (the CLI starts the notation then). ``melody_engine`` "learned" samples the
+    tune from the default model shipped with tunecraft (or from ``model``, a folder written by
+    ``train``) instead of writing it from motifs. ``lyrics`` (text, or a path to a
     .txt file) are sung by a vocal line, one note per syllable, stored as MIDI lyric events and
     MusicXML lyrics.
     """
@@ -433,6 +434,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
             for r in reports for c in r.failures))
     composition = replace(composition, request={**composition.request, "seed": seed})
     take = Take(composition, reports=reports, attempts=attempts)
+    if composed is not None:
+        composed(composition)
     if not render:
         return take
     step("rendering", 0.3)
@@ -464,7 +467,7 @@ def _rendered(take: Take, options: RenderOptions | None, stems: bool,
             RenderOptions(), reverb=max(0.0, min(1.0, float(reverb))))
     rendered = render_stems(take.score, options=options, stems=stems, progress=progress)
     return replace(take, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
-                   backend=rendered.backend)
+                   backend=rendered.renderer)
 
 
 # ----------------------------------------------------------------------------------------------

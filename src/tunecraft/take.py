@@ -35,7 +35,8 @@ class Take:
             the music given, has none).
         audio: the mastered mix, or None when not rendered.
         stems: one signal per track when asked for.
-        backend: the synthesizer that played the notes.
+        backend: the synthesizer and SoundFont that played the notes ("fluidsynth
+            (MuseScore_General_Full.sf2)").
         attempts: how many times the music was composed to keep the request's guarantees.
     """
 

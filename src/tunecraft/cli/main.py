@@ -280,6 +280,13 @@ def _slug(text: str, limit: int = 40) -> str:
     return (t[:limit].rstrip("-") or "music")
 
 
+def _notate_ahead(composition: Any) -> None:
+    """The bundle's MusicXML is made while the audio renders (see io.musicxml.notate_ahead)."""
+    from ..io.musicxml import notate_ahead
+
+    notate_ahead(composition.score)
+
+
 @cli.command()
 @click.argument("prompt", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -324,7 +331,7 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
     kwargs = dict(duration=duration, seed=seed, bpm=bpm, key=key, meter=meter,
                   instruments=names or None, stems=stems, options=options,
                   check_audio=check_audio, melody_engine=melody_engine, lyrics=lyrics,
-                  melisma=melisma, model=model_dir)
+                  melisma=melisma, model=model_dir, composed=_notate_ahead)
     if show:
         with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
                                show_eta=False) as bar:

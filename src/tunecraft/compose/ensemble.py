@@ -42,11 +42,16 @@ _POLYPHONIC = {"piano", "organ", "guitar", "chromatic percussion", "synth pad", 
 _MELODIC = ("lead", "vocal")
 
 
+def instrument_range(program: int) -> tuple[int, int]:
+    """A comfortable register (lowest and highest MIDI note) for a General MIDI program."""
+    return _PER_PROGRAM_RANGE.get(program, _FAMILY_RANGE[program_family(program)])
+
+
 def _register(program: int, role: str, style_low: int | None, style_high: int | None,
               style_program: int | None) -> tuple[int, int]:
     if style_low is not None and style_high is not None and style_program == program:
         return style_low, style_high
-    low, high = _PER_PROGRAM_RANGE.get(program, _FAMILY_RANGE[program_family(program)])
+    low, high = instrument_range(program)
     if role == "bass" and program_family(program) != "bass":
         return max(low - 12, 24), min(high - 12, 64)  # a cello or tuba carrying the bass
     if role in ("chords", "harmony", "pad", "strings") and high - low > 30:

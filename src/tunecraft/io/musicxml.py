@@ -730,6 +730,90 @@ def music21_to_musicxml_bytes(m21: music21.stream.Score) -> bytes:
     return re.sub(rb"\bI[0-9a-f]{32}\b", stable, data)
 
 
+# The score being notated ahead: (score, connection to the process making its bytes, process).
+_ahead: dict[int, tuple[Score, Any, Any]] = {}
+_AHEAD_WAIT = 120.0  # seconds to wait for it before notating here
+_ahead_lock = threading.Lock()
+
+
+def musicxml_bytes(score: Score) -> bytes:
+    """The MusicXML of ``score`` (UTF-8 bytes): from the process :func:`notate_ahead` started
+    for this very score if there is one (made here if that process failed or is stuck), else
+    made now."""
+    with _ahead_lock:
+        held = _ahead.pop(id(score), None)
+    if held is not None and held[0] is score:
+        _, conn, proc = held
+        ok, data = False, f"no answer in {_AHEAD_WAIT:g} s"
+        try:
+            if conn.poll(_AHEAD_WAIT):
+                ok, data = conn.recv()
+        except (EOFError, OSError):
+            data = "the notation process ended without an answer"
+        finally:
+            conn.close()
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+        if ok:
+            return data
+        log.debug("notating ahead failed (%s); notating here", data)
+    return music21_to_musicxml_bytes(score_to_music21(score))
+
+
+def notate_ahead(score: Score) -> bool:
+    """Start making the MusicXML of ``score`` in a forked process, for a later
+    :func:`write_musicxml` of the same score to pick up; returns whether it started.
+
+    Notation is pure Python (music21, about a second for a 30-second band piece, half of it the
+    import) and so is much of rendering: threads would share one interpreter lock, a process
+    runs on the second core. ``tunecraft generate`` calls this once the music is composed and
+    renders meanwhile. Where processes cannot be forked (Windows) nothing starts and the
+    MusicXML is made when it is written."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_notate_into, args=(score, sender), daemon=True,
+                       name="tunecraft-notation")
+    try:
+        proc.start()
+    except OSError as exc:
+        log.debug("could not fork the notation (%s)", exc)
+        receiver.close()
+        sender.close()
+        return False
+    sender.close()  # the child holds its end; EOF here if it dies
+    with _ahead_lock:
+        for _, old_conn, old_proc in _ahead.values():  # one score ahead at a time
+            old_conn.close()
+            old_proc.kill()
+            old_proc.join(5)
+        _ahead.clear()
+        _ahead[id(score)] = (score, receiver, proc)
+    return True
+
+
+def _notate_into(score: Score, conn: Any) -> None:
+    """In the forked process: the score's MusicXML bytes, or why not, down the pipe. It ends
+    at a SIGTERM (the parent's handler, which cleans up files, is not for it), and leaves
+    Ctrl-C to the parent, which ends it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        answer = (True, music21_to_musicxml_bytes(score_to_music21(score)))
+    except Exception as exc:  # the parent notates itself instead
+        answer = (False, f"{type(exc).__name__}: {exc}")
+    try:
+        conn.send(answer)
+    finally:
+        conn.close()
+
+
 _MXL_CONTAINER = """<?xml version="1.0" encoding="UTF-8"?>
 <container>
   <rootfiles>
@@ -750,7 +834,7 @@ def write_musicxml(score: Score, path: str | os.PathLike[str]) -> Path:
     if not score.tracks:
         raise OutputFileError(p, "the score has no tracks, so there is nothing to notate")
     try:
-        data = music21_to_musicxml_bytes(score_to_music21(score))
+        data = musicxml_bytes(score)
     except ScoreError:
         raise
     except Exception as exc:  # music21 raises many kinds; name the file and the problem

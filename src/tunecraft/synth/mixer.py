@@ -8,6 +8,7 @@ on the track's role: drums and bass stay drier, pads and strings sit further bac
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,14 +54,16 @@ def chorus_mix(track: Track, amount: float) -> float:
     return min(1.0, amount * CHORUS_BY_ROLE.get(track.role, 0.6))
 
 
-def place(dry: np.ndarray, track: Track, out: np.ndarray | None = None) -> np.ndarray:
-    """Level and pan a dry ``[2, frames]`` signal (into ``out`` when given).
+def place(dry: np.ndarray, track: Track, out: np.ndarray | None = None, *,
+          trim: float = 1.0) -> np.ndarray:
+    """Level and pan a dry ``[2, frames]`` signal (into ``out`` when given); ``trim`` is the
+    instrument's level trim (:mod:`tunecraft.synth.levels`), before its volume.
 
     Panning keeps the source's own stereo image at centre and narrows it towards the sides
     (mid/side), so a hard-left track has nothing on the right and its power stays constant.
     """
     left, right = pan_gains(track.pan)
-    g = volume_gain(track.volume) * math.sqrt(2.0)
+    g = volume_gain(track.volume) * math.sqrt(2.0) * trim
     width = 1.0 - abs(left - right)
     if out is None:
         out = np.empty_like(dry, dtype=np.float32)
@@ -73,6 +76,75 @@ def place(dry: np.ndarray, track: Track, out: np.ndarray | None = None) -> np.nd
     np.multiply(mid + side, np.float32(g * left), out=out[0])
     np.multiply(mid - side, np.float32(g * right), out=out[1])
     return out
+
+
+TUNE_HEADROOM_LU = 3.0  # every accompanying part at least this far under the tune...
+# ... and sustained parts further: their reverb sends are the largest and add about 2 LU.
+_HEADROOM_BY_ROLE = {"pad": 5.0, "strings": 5.0}
+_UNLEVELLED = ("drums", "percussion")
+MELODIC_ROLES = ("lead", "vocal", "melody")
+
+
+def tune_index(tracks: Sequence[Track]) -> int | None:
+    """The track that carries the tune (the first lead, vocal or melody with notes)."""
+    return next((i for i, t in enumerate(tracks)
+                 if t.role in MELODIC_ROLES and t.notes and not t.is_drum), None)
+
+
+_LOUDNESS_BLOCK = 1 << 14  # samples per gating block of part_loudness (0.37 s at 44.1 kHz)
+
+
+def part_loudness(x: np.ndarray, sample_rate: int) -> float:
+    """The loudness (LUFS) of a placed ``[2, frames]`` part, cheaply, for comparing parts with
+    each other: its mid signal in blocks of :data:`_LOUDNESS_BLOCK` samples, each block's
+    K-weighted power from one FFT (Parseval: the power spectrum times the K-weighting's), then
+    BS.1770's absolute (-70 LUFS) and relative (-10 LU) gates. A twentieth of the work of
+    filtering the whole part (the K-weighting does not carry across block edges, which
+    moves a part's figure by a few tenths of a LU)."""
+    from .mastering import _k_spectrum
+
+    n = _LOUDNESS_BLOCK
+    mid = (x[0] + x[1]) * np.float32(0.5)
+    blocks = mid.shape[-1] // n
+    if blocks == 0:
+        return -math.inf
+    spectra = np.fft.rfft(mid[: blocks * n].reshape(blocks, n).astype(np.float64), axis=1)
+    weight = np.abs(_k_spectrum(sample_rate, n)) ** 2
+    weight[1:-1] *= 2.0  # the negative frequencies
+    power = (np.abs(spectra) ** 2 * weight).sum(axis=1) / (n * n)
+    with np.errstate(divide="ignore"):
+        level = -0.691 + 10.0 * np.log10(power)
+    kept = power[level > -70.0]
+    if kept.size == 0:
+        return -math.inf
+    relative = -0.691 + 10.0 * math.log10(kept.mean()) - 10.0
+    kept = power[level > max(-70.0, relative)]
+    return -0.691 + 10.0 * math.log10(kept.mean())
+
+
+def tune_gains(tracks: Sequence[Track], loudness: Sequence[float]) -> list[float]:
+    """The gain that keeps each part that accompanies a tune :data:`TUNE_HEADROOM_LU` under it
+    (five for pads and strings, whose reverb sends are the largest), from the parts'
+    loudness (:func:`part_loudness`). A chord part of four voices, a pad that never rests or
+    a bass voiced hot would otherwise bury the melody (a jazz trio's bass stem came out 2 LU
+    above the piano's tune). The accompaniment is only ever turned down; the tune, drums and
+    percussion keep their level; without a tune every gain is 1."""
+    gains = [1.0] * len(tracks)
+    tune = tune_index(tracks)
+    if tune is None or not math.isfinite(loudness[tune]):
+        return gains
+    for i, t in enumerate(tracks):
+        if i == tune or t.is_drum or t.role in _UNLEVELLED or not math.isfinite(loudness[i]):
+            continue
+        limit = loudness[tune] - _HEADROOM_BY_ROLE.get(t.role, TUNE_HEADROOM_LU)
+        if loudness[i] > limit:
+            gains[i] = 10.0 ** ((limit - loudness[i]) / 20.0)
+    return gains
+
+
+def needs_loudness(track: Track) -> bool:
+    """Whether :func:`tune_gains` looks at this part's loudness."""
+    return bool(track.notes) and not track.is_drum and track.role not in _UNLEVELLED
 
 
 def fade_curve(frames: int) -> np.ndarray:
@@ -166,15 +238,22 @@ def dc_block(x: np.ndarray, sample_rate: int, *, cutoff: float = DC_CUTOFF_HZ) -
     if frames == 0:
         return x.copy()
     r = 1.0 - 2.0 * math.pi * cutoff / sample_rate
-    v = np.diff(x.astype(np.float64), axis=-1, prepend=0.0)
+    x64 = np.ascontiguousarray(x, dtype=np.float64)
+    v = np.empty_like(x64)  # x[n] - x[n-1], x[-1] = 0 (np.diff's prepend is 25x slower)
+    v[..., 0] = x64[..., 0]
+    np.subtract(x64[..., 1:], x64[..., :-1], out=v[..., 1:])
     pad = (-frames) % _DC_BLOCK
     v = np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, pad)]).reshape(*x.shape[:-1], -1, _DC_BLOCK)
     j = np.arange(_DC_BLOCK, dtype=np.float64)
     up, down = r ** -j, r ** j
     w = np.cumsum(v * up, axis=-1) * down  # each block from a zero state
     carry = r ** (j + 1)  # how the state entering a block lives on inside it
-    state = np.zeros(x.shape[:-1])
-    for k in range(w.shape[-2]):
-        w[..., k, :] += state[..., None] * carry
-        state = w[..., k, -1]
+    # The state entering each block (the output just before it), block after block: the
+    # block's own last value plus what the state before it left of itself after a block.
+    last = w[..., -1]
+    states = np.zeros(last.shape)
+    decay = r ** _DC_BLOCK
+    for k in range(1, last.shape[-1]):
+        states[..., k] = last[..., k - 1] + decay * states[..., k - 1]
+    w += states[..., None] * carry
     return w.reshape(*x.shape[:-1], -1)[..., :frames].astype(x.dtype)

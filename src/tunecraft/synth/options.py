@@ -85,12 +85,20 @@ class Rendered:
             name, all of the same length as the mix. A render computes each stem when it is
             first asked for (``dict(rendered.stems)`` makes them all).
         backend: the synthesizer that rendered the notes.
+        soundfont: the file name of the SoundFont it played ("" for the sine backend).
     """
 
     mix: Audio
     premaster: Audio
     stems: Mapping[str, Audio] = field(default_factory=dict)
     backend: str = ""
+    soundfont: str = ""
+
+    @property
+    def renderer(self) -> str:
+        """What played the notes, as the bundle records it: "fluidsynth
+        (MuseScore_General_Full.sf2)". Same seed, other SoundFont: other audio."""
+        return f"{self.backend} ({self.soundfont})" if self.soundfont else self.backend
 
     @property
     def sample_rate(self) -> int:

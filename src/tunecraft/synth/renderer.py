@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -23,9 +25,13 @@ from .mixer import (
     apply_chorus,
     dc_block,
     fade_curve,
+    needs_loudness,
+    part_loudness,
     place,
     reverb_send,
     reverb_wet,
+    tune_gains,
+    tune_index,
 )
 from .options import Rendered, RenderOptions
 
@@ -65,6 +71,8 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
     sr = options.sample_rate
     tracks = list(score.tracks)
     placed = np.empty((len(tracks), 2, frames), dtype=np.float32)
+    trims = _trims(score, backend)
+    loudness = [-math.inf] * len(tracks)
 
     def one(i: int) -> None:
         track = tracks[i]
@@ -73,11 +81,12 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
             raise RenderError(f"the {backend.name} synthesizer returned audio of shape "
                               f"{dry.shape} for track {track.name!r}; expected (2, {frames})")
         row = placed[i]
-        place(dry, track, out=row)
+        place(dry, track, out=row, trim=trims[i])
         del dry
         wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
         if wet is not row:
             row[...] = wet
+        loudness[i] = _loudness_of(track, row, sr)
 
     order = sorted(range(len(tracks)), key=lambda i: -_cost(tracks[i]))
     if _workers() < 2 or len(tracks) < 2 or not backend.thread_safe:
@@ -88,7 +97,23 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
                                 thread_name_prefix="tunecraft-render") as ex:
             for job in [ex.submit(one, i) for i in order]:
                 job.result()
+    for i, g in enumerate(tune_gains(tracks, loudness)):  # the accompaniment under the tune
+        if g != 1.0:
+            placed[i] *= np.float32(g)
     return placed
+
+
+def _trims(score: Score, backend: Backend) -> list[float]:
+    """Each track's instrument trim for the backend's SoundFont (:mod:`..levels`)."""
+    from .levels import trim_gain
+
+    font = getattr(backend, "soundfont", None)
+    name = Path(font).resolve().name if font else None
+    return [trim_gain(name, t.program, is_drum=t.is_drum) for t in score.tracks]
+
+
+def _loudness_of(track: Track, row: np.ndarray, sample_rate: int) -> float:
+    return part_loudness(row, sample_rate) if needs_loudness(track) else -math.inf
 
 
 def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: int,
@@ -109,6 +134,11 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
     bus: np.ndarray | None = None
     scratch = np.empty_like(premaster)
 
+    trims = _trims(score, backend)
+    tune = tune_index(tracks)
+    loudness = [-math.inf] * len(tracks)
+    waiting: dict[int, np.ndarray] = {}  # parts before the tune, until its loudness is known
+
     def one(i: int) -> np.ndarray:
         track = tracks[i]
         dry = backend.render_track(score, track, frames=frames)
@@ -116,10 +146,25 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
             raise RenderError(f"the {backend.name} synthesizer returned audio of shape "
                               f"{dry.shape} for track {track.name!r}; expected (2, {frames})")
         row = np.empty((2, frames), dtype=np.float32)
-        place(dry, track, out=row)
+        place(dry, track, out=row, trim=trims[i])
         del dry
         wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
-        return row if wet is row else np.ascontiguousarray(wet, dtype=np.float32)
+        row = row if wet is row else np.ascontiguousarray(wet, dtype=np.float32)
+        loudness[i] = _loudness_of(track, row, sr)
+        return row
+
+    def levelled(i: int, x: np.ndarray) -> None:
+        """Add part ``i`` under the tune (:func:`tune_gains`), in track order; parts before
+        the tune wait for it."""
+        if tune is not None and i < tune:
+            waiting[i] = x
+            return
+        gains = tune_gains(tracks, loudness)
+        for j in [*sorted(waiting), i]:
+            y = waiting.pop(j, x if j == i else None)
+            if gains[j] != 1.0:
+                y *= np.float32(gains[j])
+            add(j, y)
 
     def add(i: int, x: np.ndarray) -> None:
         nonlocal bus
@@ -133,7 +178,7 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
     threaded = _workers() >= 2 and len(tracks) >= 2 and backend.thread_safe
     if not threaded:
         for i in range(len(tracks)):
-            add(i, one(i))
+            levelled(i, one(i))
     else:
         with ThreadPoolExecutor(max_workers=_workers(),
                                 thread_name_prefix="tunecraft-render") as ex:
@@ -143,7 +188,7 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
                 for j in range(i, min(i + ahead, len(tracks))):
                     if j not in jobs:
                         jobs[j] = ex.submit(one, j)
-                add(i, jobs.pop(i).result())
+                levelled(i, jobs.pop(i).result())
     if bus is not None:
         start, wet = reverb_wet(bus, sr)
         bus = None
@@ -280,7 +325,9 @@ def render_stems(score: Score, options: RenderOptions | None = None, *,
     total = time.perf_counter() - began
     log.info("rendered %.1f s of audio with %s in %.2f s (synthesis and mixing %.2f s, %.0fx "
              "real time)", frames / sr, backend.name, total, synth_s, frames / sr / total)
-    return Rendered(mix=mix, premaster=pre, stems=stem_map, backend=backend.name)
+    font = getattr(backend, "soundfont", None)
+    return Rendered(mix=mix, premaster=pre, stems=stem_map, backend=backend.name,
+                    soundfont=Path(font).name if font else "")
 
 
 def render(score: Score, options: RenderOptions | None = None) -> Audio:

@@ -114,6 +114,15 @@ class Backend(ABC):
     def render_track(self, score: Score, track: Track, *, frames: int) -> np.ndarray:
         """Render ``track`` of ``score`` to float32 ``[2, frames]``."""
 
+    def trim(self, track: Track) -> float:
+        """The linear gain that levels ``track``'s instrument with the others of this
+        backend's SoundFont (:mod:`tunecraft.synth.levels`); 1 where it is not known."""
+        from ..levels import trim_gain
+
+        font = getattr(self, "soundfont", None)
+        return trim_gain(Path(font).resolve().name if font else None, track.program,
+                         is_drum=track.is_drum)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free what the backend holds (a loaded SoundFont)."""
 
