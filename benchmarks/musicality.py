@@ -9,7 +9,8 @@ Prints one table: ours, the reference, the target.
         [--melody-engine learned] [--rows rows.jsonl]
 
 Measures:
-  bass / chords present   share of band pieces (drums or three pitched parts) with a bass line
+  bass / chords present   share of band pieces (drums or three pitched parts, where the
+                          request did not name every player) with a bass line
                           and chords: a part striking two or more notes at once, or breaking
                           the chords (three chord tones a chord), or inner voices that
                           together hold two chord tones (a quartet, a choir); a style whose
@@ -23,12 +24,14 @@ Measures:
   strong-beat chord tones share of the tune's notes on the bar's first and middle pulses, or
                           held a beat, that belong to the chord symbol sounding (median)
   parallels               share of the moves where tune and bass go the same way from a
-                          perfect fifth or octave to the same interval (median)
+                          perfect fifth or octave to the same interval (mean)
   key heard = declared    Krumhansl-Schmuckler on all pitched notes (analysis.key_estimate)
   above the tune          share of the tune's sounding time with an accompanying note above it
   rubs                    share of the tune's notes sounding a minor 2nd or minor 9th against
                           an accompanying note
   chorus lift             semitones, the tune's mean pitch in choruses minus in verses
+  tune on top             LU the tune's stem sits above the loudest other pitched stem, median
+                          (worst), for the first --renders pieces
   DC offset               of the mastered mix, for the first --renders pieces
 """
 
@@ -162,6 +165,22 @@ def parallels(tune, bass):
     return bad / moves if moves else math.nan
 
 
+def tune_on_top(take):
+    """LU the tune's stem sits above the loudest other pitched stem (drums aside)."""
+    from tunecraft.synth.mastering import measure_loudness
+
+    tracks = take.score.tracks
+    lead = next((i for i, t in enumerate(tracks) if t.role in ("lead", "vocal") and t.notes),
+                None)
+    if lead is None:
+        return math.nan
+    stems = list(take.stems.values())
+    others = [measure_loudness(stems[i]) for i, t in enumerate(tracks)
+              if i != lead and not t.is_drum and t.role != "percussion" and t.notes]
+    others = [x for x in others if math.isfinite(x)]
+    return measure_loudness(stems[lead]) - max(others) if others else math.nan
+
+
 def accompaniment(score, lead):
     return [n for t in score.tracks if t is not lead and not t.is_drum for n in t.notes]
 
@@ -290,6 +309,11 @@ def med(xs):
     return statistics.median(xs) if xs else math.nan
 
 
+def mean(xs):
+    xs = [x for x in xs if not (isinstance(x, float) and math.isnan(x))]
+    return statistics.mean(xs) if xs else math.nan
+
+
 def worst(rows, key):
     xs = [r[key] for r in rows if key in r and not math.isnan(r[key])]
     return max(xs) if xs else math.nan
@@ -307,15 +331,19 @@ def main() -> None:
     from tunecraft.analysis import key_estimate
 
     rows = []
-    dcs = []
+    dcs, gaps = [], []
     for i, prompt in enumerate(requests(args.captions)):
         take = api.generate(prompt, seed=i, duration=45, render=i < args.renders,
-                            melody_engine=args.melody_engine)
+                            stems=i < args.renders, melody_engine=args.melody_engine)
         score = take.score
         lead, notes = lead_notes(score)
         tonic, mode, _ = key_estimate(score)
         declared = score.key
-        row = {"prompt": prompt, "seed": i, "style": take.spec.style, "band": is_band(score),
+        # A request that names every player (a flute and tablas) has asked for no band.
+        named_all = bool(take.spec.instruments) and all(
+            r.source == "explicit" for r in take.spec.instruments)
+        row = {"prompt": prompt, "seed": i, "style": take.spec.style,
+               "band": is_band(score) and not named_all,
                "bass": has_bass(score), "chords": has_chords(score),
                "key": (tonic, mode) == (declared.tonic, declared.mode)}
         if lead is not None:
@@ -329,6 +357,9 @@ def main() -> None:
         rows.append(row)
         if take.audio is not None:
             dcs.append(float(abs(take.audio.samples.mean(axis=1)).max()))
+            gap = tune_on_top(take)
+            if not math.isnan(gap):
+                gaps.append(gap)
     bands = [r for r in rows if r["band"]]
     chorded = [r for r in bands if not chordless(r["style"])]
     if args.rows:
@@ -352,8 +383,8 @@ def main() -> None:
         ("strong-beat chord tones", f"{med([r.get('strong', math.nan) for r in rows]):.0%}",
          "-", ">= 85%"),
         ("parallel 5ths/8ves, tune-bass",
-         f"{med([r.get('parallels', math.nan) for r in rows]):.0%}",
-         f"{med([parallels(a, b) for a, b in ref_pairs]):.0%}", "near the reference"),
+         f"{mean([r.get('parallels', math.nan) for r in rows]):.1%}",
+         f"{mean([parallels(a, b) for a, b in ref_pairs]):.1%}", "near the reference"),
         ("key heard = declared", f"{share(rows, 'key'):.0%}", "-", ">= 95%"),
         ("above the tune, median (worst)", f"{med([r.get('above', math.nan) for r in rows]):.0%} "
          f"({worst(rows, 'above'):.0%})", "-", "<= 5%"),
@@ -361,6 +392,8 @@ def main() -> None:
          f"({worst(rows, 'rubs'):.0%})", "-", "<= 6%"),
         ("chorus lift, semitones", f"{med([r.get('lift', math.nan) for r in rows]):+.1f}",
          "-", "+3 to +7"),
+        ("tune over the loudest part, LU",
+         f"{med(gaps):+.1f} ({min(gaps) if gaps else math.nan:+.1f})", "-", "> 0"),
         ("DC offset of the mix (max)", f"{max(dcs) if dcs else math.nan:.5f}", "-", "< 0.001"),
     ]
     print(f"musicality: {len(rows)} requests ({len(bands)} band pieces), reference "

@@ -373,6 +373,16 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
     return save_score(score, dst)
 
 
+def notate_ahead(score: Score) -> bool:
+    """Start making the MusicXML of ``score`` in the background, for the bundle written
+    later (:meth:`Take.save`, :func:`save`) to pick up: notation takes about a second of pure
+    Python, so a caller that renders in the meantime (``tunecraft generate``) gets both in
+    about the time of one. Returns whether it started (it needs ``fork``, not on Windows)."""
+    from .io.musicxml import notate_ahead as start
+
+    return start(score)
+
+
 # ----------------------------------------------------------------------------------------------
 # Text to music
 

@@ -344,3 +344,25 @@ def test_swing_moves_off_beats() -> None:
     offs = {round(n.start % 1, 3) for n in write_melody(plan, _lead(plan))}
     assert 0.5 not in offs
     assert any(abs(o - plan.swing) < 0.01 for o in offs)
+
+
+def test_the_tune_does_not_move_in_parallel_octaves_or_fifths_with_the_roots():
+    """Where the chord changes, the tune seldom goes from an octave or fifth above the root to
+    the same interval above the next root in the root's direction (voice leading)."""
+    moves = parallel = 0
+    for name in ("pop", "rock", "celtic", "bossa_nova"):
+        plan = _plan(PROMPTS[name], 3, 120.0)
+        notes = sorted(_melody(PROMPTS[name], 3, 120.0), key=lambda n: n.start)
+        for a, b in pairwise(notes):
+            ca, cb = plan.chord_at(a.start + 1e-3), plan.chord_at(b.start + 1e-3)
+            if ca.root == cb.root or a.pitch == b.pitch or b.start >= plan.length - 8:
+                continue
+            moves += 1
+            bass = (cb.root - ca.root + 6) % 12 - 6
+            same = (a.pitch - ca.root) % 12 == (b.pitch - cb.root) % 12
+            parallel += same and (a.pitch - ca.root) % 12 in (0, 7) and \
+                (b.pitch - a.pitch) * bass > 0
+    assert moves > 20
+    # Measured: 27 of 203 (13 %), 36 of 206 (17.5 %) without the rule; what is left are the
+    # repeats of a motif and the cadences, which keep their notes.
+    assert parallel / moves <= 0.15

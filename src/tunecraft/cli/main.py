@@ -281,10 +281,10 @@ def _slug(text: str, limit: int = 40) -> str:
 
 
 def _notate_ahead(composition: Any) -> None:
-    """The bundle's MusicXML is made while the audio renders (see io.musicxml.notate_ahead)."""
-    from ..io.musicxml import notate_ahead
+    """The bundle's MusicXML is made while the audio renders (:func:`api.notate_ahead`)."""
+    from .. import api
 
-    notate_ahead(composition.score)
+    api.notate_ahead(composition.score)
 
 
 @cli.command()

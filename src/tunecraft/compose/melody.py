@@ -701,7 +701,44 @@ def _realise(slots: Sequence[_Slot], chord_of: Callable[[float, float], Chord],
         pitches.append(p)
     if final_tonic:
         _approach(space, pitches)
+    _no_parallels(space, pitches, slots, chord_of, keep_last=final_tonic)
     return pitches
+
+
+def _no_parallels(space: _Pitches, pitches: list[int], slots: Sequence[_Slot],
+                  chord_of: Callable[[float, float], Chord], *, keep_last: bool) -> None:
+    """No parallel octaves or fifths with the bass: where the chord changes under the tune
+    and the tune would move with the bass (its root, the shorter way) from an octave or fifth
+    above it to the same interval, the tune takes the new chord's third instead (the nearest,
+    within a major third, inside the tune's range and a leap's reach of its neighbours), as
+    a voice-leading teacher would ask, and a leap it makes turns back after. Cadence notes,
+    the first note of a repeated motif and the final tonic stay."""
+    for i in range(1, len(pitches)):
+        ev = slots[i].ev
+        if (keep_last and i == len(pitches) - 1) or ev.cadence is not None \
+                or ev.anchor == "repeat":  # the motif said again stays the motif
+            continue
+        a, b = chord_of(slots[i - 1].start, slots[i - 1].end), chord_of(slots[i].start,
+                                                                      slots[i].end)
+        if a.root == b.root or (slots[i].start - slots[i - 1].start) <= 0:
+            continue
+        before, now = (pitches[i - 1] - a.root) % 12, (pitches[i] - b.root) % 12
+        bass = (b.root - a.root + 6) % 12 - 6  # the root's move, the shorter way
+        tune = pitches[i] - pitches[i - 1]
+        if before != now or now not in (0, 7) or tune * bass <= 0:
+            continue
+        third = (b.root + b.intervals[1]) % 12 if len(b.intervals) > 1 else None
+        if third is None:
+            continue
+        nxt = pitches[i + 1] if i + 1 < len(pitches) else None
+        options = [q for q in range(pitches[i] - 4, pitches[i] + 5)
+                   if q % 12 == third and space.lo <= q <= space.hi
+                   and abs(q - pitches[i - 1]) <= space.max_leap
+                   and (nxt is None or abs(nxt - q) <= space.max_leap)
+                   and (abs(q - pitches[i - 1]) < 5  # a leap only if the next note turns
+                        or (nxt is not None and (nxt - q) * (q - pitches[i - 1]) < 0))]
+        if options:
+            pitches[i] = min(options, key=lambda q: (abs(q - pitches[i]), q))
 
 
 def _approach(space: _Pitches, pitches: list[int]) -> None:
