@@ -9,8 +9,8 @@ Prints one table: ours, the reference, the target.
         [--melody-engine learned] [--rows rows.jsonl]
 
 Measures:
-  bass / chords present   share of band pieces (drums or three pitched parts, where the
-                          request did not name every player) with a bass line
+  bass / chords present   share of band pieces (drums or three pitched parts; not a request
+                          that names every player, none a bass or chord instrument) with a bass
                           and chords: a part striking two or more notes at once, or breaking
                           the chords (three chord tones a chord), or inner voices that
                           together hold two chord tones (a quartet, a choir); a style whose
@@ -339,11 +339,13 @@ def main() -> None:
         lead, notes = lead_notes(score)
         tonic, mode, _ = key_estimate(score)
         declared = score.key
-        # A request that names every player (a flute and tablas) has asked for no band.
-        named_all = bool(take.spec.instruments) and all(
-            r.source == "explicit" for r in take.spec.instruments)
+        # A request that names every player, none of them a bass or a chord instrument (a
+        # flute and tablas), has asked for no rhythm section.
+        named = take.spec.instruments
+        no_band = bool(named) and all(r.source == "explicit" for r in named) and not any(
+            r.role in ("bass", "chords", "harmony", "pad", "strings", "arp") for r in named)
         row = {"prompt": prompt, "seed": i, "style": take.spec.style,
-               "band": is_band(score) and not named_all,
+               "band": is_band(score) and not no_band,
                "bass": has_bass(score), "chords": has_chords(score),
                "key": (tonic, mode) == (declared.tonic, declared.mode)}
         if lead is not None:

@@ -271,7 +271,8 @@ class _Meter:
     is zero away from the peaks. So the cumulative energy of K(x) is kept at the gating blocks'
     edges only, and each pass filters just the stretches around the limited pieces (each with
     its filter's tail) to correct it. Where the limiter works on more than half of the
-    signal, the whole result is measured instead.
+    signal, or in so many places that filtering them costs more, the whole result is measured
+    instead.
     """
 
     def __init__(self, x: np.ndarray, sample_rate: int) -> None:
@@ -305,7 +306,13 @@ class _Meter:
             else:
                 groups.append([(a, curve)])
         spans = [(g[0][0], min(g[-1][0] + g[-1][1].size + taps - 1, self.n)) for g in groups]
-        if sum(e - a for a, e in spans) > self.n // 2:
+        # Each stretch costs four filterings of at least an FFT of twice the filter's length;
+        # where they add up to more than filtering the whole result, measure that instead (a
+        # five-minute song limited in 1,400 places took 3.4 s the one way, 1.2 s the other).
+        stretches = sum(4 * (1 << (e - max(0, a - taps + 1) + taps - 2).bit_length())
+                        for a, e in spans)
+        whole = 2 * -(-self.n // (_FFT_SIZE - taps + 1)) * _FFT_SIZE
+        if sum(e - a for a, e in spans) > self.n // 2 or stretches > whole:
             return _loudness(out, self.sr)
         cum = self.cum * (gain * gain)
         x = self.x
