@@ -79,3 +79,18 @@ def test_a_comping_instrument_must_be_one_tunecraft_knows(tmp_path):
     path.write_text(text.replace('comping = ["piano"', 'comping = ["pianoforte"'), "utf-8")
     with pytest.raises(ParameterError, match=r"request\.comping has 'pianoforte'"):
         style_request(str(path), read_vocabulary("instruments.toml"))
+
+
+def test_each_comping_instrument_plays_its_own_part_of_the_groove():
+    """Reggae: the organ bubbles (the off-sixteenths), the guitar skanks (beats 2 and 4)."""
+    score = api.generate("a reggae tune with organ", seed=4, duration=30, render=False).score
+    organ = next(t for t in score.tracks if t.name == "Organ")
+    guitar = next(t for t in score.tracks if t.role == "harmony")
+    bar = score.time_signatures[0].numerator
+
+    def positions(track):
+        return [round((n.start % bar) * 4) / 4 for n in track.notes]
+
+    skank = positions(guitar)
+    assert sum(p in (1.0, 3.0) for p in skank) >= 0.9 * len(skank)  # the last chord aside
+    assert len(set(positions(organ)) - {0.0, 1.0, 2.0, 3.0}) >= 4

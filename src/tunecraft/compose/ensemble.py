@@ -63,6 +63,16 @@ def _register(program: int, role: str, style_low: int | None, style_high: int | 
     return low, high
 
 
+def _style_player(style: Style, role: str, program: int):
+    """The style's instrument whose register, pattern and rhythm a part borrows: the one of
+    the style's roles for it that plays the same program (reggae's organ bubbles while its
+    guitar skanks, though both comp), else the role's usual one."""
+    usual = style.instrument(_STYLE_ROLE.get(role, role)) or style.instrument(role)
+    same = [inst for inst in (style.instrument(role), usual)
+            if inst is not None and inst.program == program]
+    return same[0] if same else usual
+
+
 def _display_name(name: str, program: int, is_drum: bool) -> str:
     if is_drum:
         return name.title() if name else "Drums"
@@ -112,7 +122,7 @@ def build_ensemble(spec, style: Style, plan: Plan) -> tuple[PartSpec, ...]:
                 # A second melody instrument answers the first; a choir with a lead sings pads.
                 role = "pad" if role == "vocal" else "counter"
             has_lead = has_lead or role in _MELODIC
-        default = style.instrument(_STYLE_ROLE.get(role, role)) or style.instrument(role)
+        default = _style_player(style, role, req.program)
         low, high = _register(req.program, role, getattr(default, "low", None),
                               getattr(default, "high", None), getattr(default, "program", None))
         sections = getattr(default, "sections", None)
