@@ -107,3 +107,20 @@ def test_smooth_leaps_takes_the_nearer_octave():
     assert [n.pitch for n in smooth_leaps(tune, 48, 84)] == [60, 62, 62]
     assert [n.pitch for n in smooth_leaps(tune, 60, 84)] == [60, 62, 62]
     assert [n.pitch for n in smooth_leaps(tune, 70, 84)][1] == 74  # no room an octave down
+
+
+def test_a_strong_beat_note_does_not_move_in_octaves_with_the_bass():
+    from tunecraft.compose.learned import _parallel, fit_to_chords
+
+    plan = _plan("a pop song in C", 3)
+    changes = [(a, b) for a, b in pairwise(plan.chords) if a.root != b.root
+               and (b.root - a.root) % 12 in (5, 7)]
+    a, b = changes[0]
+    up = (b.root - a.root + 6) % 12 - 6 > 0
+    first = 60 + a.root  # the root of the first chord, an octave above the bass
+    second = first + ((b.root - a.root) % 12 if up else (b.root - a.root) % 12 - 12)
+    tune = [Note(first, a.end - 1.0, 1.0), Note(second, b.start, 1.0)]
+    assert _parallel(plan, tune[0], tune[0].start, second, b.start)
+    out, moved = fit_to_chords(tune, plan, 0.0, 48, 84)
+    assert moved >= 1 and out[1].pitch != second
+    assert out[1].pitch % 12 in b.pitch_classes

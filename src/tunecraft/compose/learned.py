@@ -22,7 +22,9 @@ on folk tunes and chorale sopranos) for a tune per **section kind**, then fits i
   smaller move and in range (the pitch class, and so the harmony, is kept).
 * **Chords.** On the strong beats (the bar's first and middle pulses) and on notes held a beat
   or more, a note outside the chord sounding there moves to the nearest chord tone (towards
-  the note before it on a tie): the accompaniment and the tune agree where the ear checks.
+  the note before it on a tie), and one that would move with the bass from an octave or fifth
+  to the same takes another chord tone: the accompaniment and the tune agree where the ear
+  checks.
   Among the candidates the one that fits a key best, moves most by step and least by leap
   and needs the fewest such moves wins.
 * **Chorus.** The chorus is placed a few semitones higher in the part's range than the verse,
@@ -161,16 +163,32 @@ def fit_to_chords(notes: Sequence[Note], plan: Plan, offset: float, low: int,
     for n in notes:
         pitch = n.pitch
         if _strong(plan, offset + n.start, n.duration):
-            pcs = plan.chord_at(offset + n.start + _EPS).pitch_classes
-            if pitch % 12 not in pcs:
-                prev = out[-1].pitch if out else pitch
+            chord = plan.chord_at(offset + n.start + _EPS)
+            pcs = chord.pitch_classes
+            prev = out[-1] if out else None
+            if pitch % 12 not in pcs or (prev is not None and _parallel(
+                    plan, prev, offset + prev.start, pitch, offset + n.start)):
+                ref = prev.pitch if prev is not None else pitch
                 options = [q for q in range(max(low, pitch - 4), min(high, pitch + 4) + 1)
-                           if q % 12 in pcs]
+                           if q % 12 in pcs and (prev is None or not _parallel(
+                               plan, prev, offset + prev.start, q, offset + n.start))]
                 if options:  # the chord tone that keeps the line smoothest
-                    pitch = min(options, key=lambda q: (abs(q - prev) + abs(q - pitch), q))
+                    pitch = min(options, key=lambda q: (abs(q - ref) + abs(q - pitch), q))
                     moved += 1
         out.append(replace(n, pitch=pitch))
     return out, moved
+
+
+def _parallel(plan: Plan, before: Note, at_before: float, pitch: int, at: float) -> bool:
+    """Whether moving from ``before`` to ``pitch`` goes with the chord roots (the bass, the
+    shorter way) from an octave or fifth above one to the same above the next."""
+    a, b = plan.chord_at(at_before + _EPS), plan.chord_at(at + _EPS)
+    if a.root == b.root or pitch == before.pitch:
+        return False
+    interval = (before.pitch - a.root) % 12
+    bass = (b.root - a.root + 6) % 12 - 6
+    return interval in (0, 7) and (pitch - b.root) % 12 == interval and \
+        (pitch - before.pitch) * bass > 0
 
 
 def smooth_leaps(notes: Sequence[Note], low: int, high: int) -> list[Note]:
