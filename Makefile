@@ -12,9 +12,11 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLCONFIGDIR ?= $(CURDIR)/.cache/matplotlib
 export HF_HUB_OFFLINE := 1
 
-# MuseScore General (the lossless SF2: FluidSynth reads only the samples a piece plays, so it
-# starts as fast as FluidR3) is preferred by the renderer, then FluidR3.
-APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont-lossless
+APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
+# MuseScore General, the better instruments, is preferred by the renderer when it is here: its
+# lossless SF2 (FluidSynth reads only the samples a piece plays; the SF3 decodes them all at
+# load, 3-5 s). Installed on its own, so a system without it still gets FluidSynth and FluidR3.
+APT_SOUNDFONT := musescore-general-soundfont-lossless
 
 .PHONY: demo test install install-dev apt lint bench model clean
 
@@ -32,12 +34,16 @@ install-dev: $(VENV)/.dev-stamp
 # (or without root) tunecraft renders through its pure-pip fallback (tinysoundfont + TimGM6mb).
 $(VENV)/.apt-stamp:
 	@mkdir -p $(VENV)
-	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
-	  echo "apt: $(APT_PACKAGES) already installed"; \
+	@if dpkg -s $(APT_PACKAGES) $(APT_SOUNDFONT) >/dev/null 2>&1; then \
+	  echo "apt: $(APT_PACKAGES) $(APT_SOUNDFONT) already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null) \
+	  apt-get update -qq; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null) \
 	    && echo "apt: installed $(APT_PACKAGES)" \
 	    || echo "apt: could not install $(APT_PACKAGES); using the pure-pip renderer"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_SOUNDFONT) >/dev/null) \
+	    && echo "apt: installed $(APT_SOUNDFONT)" \
+	    || echo "apt: could not install $(APT_SOUNDFONT); FluidSynth plays FluidR3"; \
 	else \
 	  echo "apt: not usable here; using the pure-pip renderer"; \
 	fi
