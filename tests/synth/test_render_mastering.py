@@ -184,3 +184,17 @@ def test_the_pass_meter_matches_measuring_the_whole_result(rng, monkeypatch) -> 
 
     monkeypatch.setattr(mastering, "_loudness", refuse)
     assert meter.limited(gain, pieces, out) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("clicks", [False, True])
+def test_what_master_says_of_its_result_is_what_a_fresh_measure_finds(rng, clicks) -> None:
+    """The bundle's summary uses mastering's own measures of its output (no second pass):
+    they must be the measures of that output, limited or not."""
+    x = tone(330.0, 0.05, seconds=4.0).samples.copy()
+    x += (rng.standard_normal(x.shape) * 0.002).astype(np.float32)
+    if clicks:
+        x[:, SR // 3::SR] = 0.9
+    out = master(Audio(x, SR), target_lufs=-14.0, ceiling_dbtp=-1.0)
+    fresh = Audio(out.samples.copy(), SR)  # a new object: measured from its samples
+    assert measure_loudness(out) == pytest.approx(measure_loudness(fresh), abs=1e-6)
+    assert true_peak_dbtp(out) == pytest.approx(true_peak_dbtp(fresh), abs=1e-6)
