@@ -49,6 +49,7 @@ from typing import Any
 
 from ..score.types import EPS as _EPS
 from ..score.types import KeySignature, Note
+from .melody import moves_with_the_roots
 from .plan import PartSpec, Plan, SectionPlan
 
 log = logging.getLogger(__name__)
@@ -180,15 +181,10 @@ def fit_to_chords(notes: Sequence[Note], plan: Plan, offset: float, low: int,
 
 
 def _parallel(plan: Plan, before: Note, at_before: float, pitch: int, at: float) -> bool:
-    """Whether moving from ``before`` to ``pitch`` goes with the chord roots (the bass, the
-    shorter way) from an octave or fifth above one to the same above the next."""
-    a, b = plan.chord_at(at_before + _EPS), plan.chord_at(at + _EPS)
-    if a.root == b.root or pitch == before.pitch:
-        return False
-    interval = (before.pitch - a.root) % 12
-    bass = (b.root - a.root + 6) % 12 - 6
-    return interval in (0, 7) and (pitch - b.root) % 12 == interval and \
-        (pitch - before.pitch) * bass > 0
+    """Whether moving from ``before`` to ``pitch`` at beat ``at`` moves in parallel octaves or
+    fifths with the chord roots (:func:`.melody.moves_with_the_roots`)."""
+    return moves_with_the_roots(before.pitch, plan.chord_at(at_before + _EPS), pitch,
+                                plan.chord_at(at + _EPS))
 
 
 def smooth_leaps(notes: Sequence[Note], low: int, high: int) -> list[Note]:

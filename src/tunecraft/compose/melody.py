@@ -705,6 +705,18 @@ def _realise(slots: Sequence[_Slot], chord_of: Callable[[float, float], Chord],
     return pitches
 
 
+def moves_with_the_roots(before: int, a: Chord, pitch: int, b: Chord) -> bool:
+    """Whether a tune moving from ``before`` over chord ``a`` to ``pitch`` over chord ``b``
+    goes with the roots (the bass, the shorter way) from an octave or fifth above one to the
+    same interval above the next: parallel octaves or fifths with the bass."""
+    if a.root == b.root or pitch == before:
+        return False
+    interval = (before - a.root) % 12
+    bass = (b.root - a.root + 6) % 12 - 6  # the root's move, the shorter way
+    return interval in (0, 7) and (pitch - b.root) % 12 == interval and \
+        (pitch - before) * bass > 0
+
+
 def _no_parallels(space: _Pitches, pitches: list[int], slots: Sequence[_Slot],
                   chord_of: Callable[[float, float], Chord], *, keep_last: bool) -> None:
     """No parallel octaves or fifths with the bass: where the chord changes under the tune
@@ -720,12 +732,8 @@ def _no_parallels(space: _Pitches, pitches: list[int], slots: Sequence[_Slot],
             continue
         a, b = chord_of(slots[i - 1].start, slots[i - 1].end), chord_of(slots[i].start,
                                                                       slots[i].end)
-        if a.root == b.root or (slots[i].start - slots[i - 1].start) <= 0:
-            continue
-        before, now = (pitches[i - 1] - a.root) % 12, (pitches[i] - b.root) % 12
-        bass = (b.root - a.root + 6) % 12 - 6  # the root's move, the shorter way
-        tune = pitches[i] - pitches[i - 1]
-        if before != now or now not in (0, 7) or tune * bass <= 0:
+        if slots[i].start <= slots[i - 1].start or not moves_with_the_roots(
+                pitches[i - 1], a, pitches[i], b):
             continue
         third = (b.root + b.intervals[1]) % 12 if len(b.intervals) > 1 else None
         if third is None:

@@ -71,7 +71,7 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
     sr = options.sample_rate
     tracks = list(score.tracks)
     placed = np.empty((len(tracks), 2, frames), dtype=np.float32)
-    trims = _trims(score, backend)
+    trims = [backend.trim(t) for t in tracks]
     loudness = [-math.inf] * len(tracks)
 
     def one(i: int) -> None:
@@ -86,7 +86,7 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
         wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
         if wet is not row:
             row[...] = wet
-        loudness[i] = _loudness_of(track, row, sr)
+        loudness[i] = _loudness_of(tracks, i, row, sr)
 
     order = sorted(range(len(tracks)), key=lambda i: -_cost(tracks[i]))
     if _workers() < 2 or len(tracks) < 2 or not backend.thread_safe:
@@ -103,17 +103,12 @@ def _place_tracks(score: Score, backend: Backend, options: RenderOptions, frames
     return placed
 
 
-def _trims(score: Score, backend: Backend) -> list[float]:
-    """Each track's instrument trim for the backend's SoundFont (:mod:`..levels`)."""
-    from .levels import trim_gain
-
-    font = getattr(backend, "soundfont", None)
-    name = Path(font).resolve().name if font else None
-    return [trim_gain(name, t.program, is_drum=t.is_drum) for t in score.tracks]
-
-
-def _loudness_of(track: Track, row: np.ndarray, sample_rate: int) -> float:
-    return part_loudness(row, sample_rate) if needs_loudness(track) else -math.inf
+def _loudness_of(tracks: list[Track], i: int, row: np.ndarray, sample_rate: int) -> float:
+    """Part ``i``'s loudness where :func:`tune_gains` will look at it: only in a piece with a
+    tune, and not for drums."""
+    if tune_index(tracks) is None or not needs_loudness(tracks[i]):
+        return -math.inf
+    return part_loudness(row, sample_rate)
 
 
 def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: int,
@@ -134,7 +129,7 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
     bus: np.ndarray | None = None
     scratch = np.empty_like(premaster)
 
-    trims = _trims(score, backend)
+    trims = [backend.trim(t) for t in tracks]
     tune = tune_index(tracks)
     loudness = [-math.inf] * len(tracks)
     waiting: dict[int, np.ndarray] = {}  # parts before the tune, until its loudness is known
@@ -150,7 +145,7 @@ def _mix_tracks(score: Score, backend: Backend, options: RenderOptions, frames: 
         del dry
         wet = apply_chorus(row, track, sample_rate=sr, chorus=options.chorus)
         row = row if wet is row else np.ascontiguousarray(wet, dtype=np.float32)
-        loudness[i] = _loudness_of(track, row, sr)
+        loudness[i] = _loudness_of(tracks, i, row, sr)
         return row
 
     def levelled(i: int, x: np.ndarray) -> None:
