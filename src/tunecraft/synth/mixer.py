@@ -222,6 +222,7 @@ def process_track(dry: np.ndarray, track: Track, *, sample_rate: int, reverb: fl
 
 DC_CUTOFF_HZ = 10.0  # the DC blocker's corner: far below any note, above the drift of a patch
 _DC_BLOCK = 4096  # samples per block of the blocked recursion in :func:`dc_block`
+_DC_STRETCH = 64 * _DC_BLOCK  # samples computed at a time (6 s at 44.1 kHz)
 
 
 def dc_block(x: np.ndarray, sample_rate: int, *, cutoff: float = DC_CUTOFF_HZ) -> np.ndarray:
@@ -231,29 +232,42 @@ def dc_block(x: np.ndarray, sample_rate: int, *, cutoff: float = DC_CUTOFF_HZ) -
     Some General MIDI pad patches carry a DC offset (FluidR3's warm pad left +0.17 of full
     scale in an ambient mix, 85 % of its energy below 20 Hz), which loudness normalisation
     then amplifies and the limiter spends its headroom on. The recursion is computed block by
-    block: inside a block as a scaled cumulative sum, the state carried from block to block.
-    ``x`` is ``[channels, frames]``; a new array of its dtype comes back.
+    block: inside a block as a scaled cumulative sum, the state carried from block to block;
+    a stretch of :data:`_DC_STRETCH` samples at a time, so the float64 temporaries stay small
+    however long the piece. ``x`` is ``[channels, frames]``; a new array of its dtype comes
+    back.
     """
     frames = x.shape[-1]
+    out = np.empty(x.shape, x.dtype)
     if frames == 0:
-        return x.copy()
+        return out
     r = 1.0 - 2.0 * math.pi * cutoff / sample_rate
-    x64 = np.ascontiguousarray(x, dtype=np.float64)
-    v = np.empty_like(x64)  # x[n] - x[n-1], x[-1] = 0 (np.diff's prepend is 25x slower)
-    v[..., 0] = x64[..., 0]
-    np.subtract(x64[..., 1:], x64[..., :-1], out=v[..., 1:])
-    pad = (-frames) % _DC_BLOCK
-    v = np.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, pad)]).reshape(*x.shape[:-1], -1, _DC_BLOCK)
     j = np.arange(_DC_BLOCK, dtype=np.float64)
     up, down = r ** -j, r ** j
-    w = np.cumsum(v * up, axis=-1) * down  # each block from a zero state
     carry = r ** (j + 1)  # how the state entering a block lives on inside it
-    # The state entering each block (the output just before it), block after block: the
-    # block's own last value plus what the state before it left of itself after a block.
-    last = w[..., -1]
-    states = np.zeros(last.shape)
     decay = r ** _DC_BLOCK
-    for k in range(1, last.shape[-1]):
-        states[..., k] = last[..., k - 1] + decay * states[..., k - 1]
-    w += states[..., None] * carry
-    return w.reshape(*x.shape[:-1], -1)[..., :frames].astype(x.dtype)
+    lead = x.shape[:-1]
+    prev_x = np.zeros(lead)  # x[n-1] before the stretch
+    state = np.zeros(lead)  # y[n-1] before the stretch
+    for s in range(0, frames, _DC_STRETCH):
+        seg = np.asarray(x[..., s:s + _DC_STRETCH], dtype=np.float64)
+        n = seg.shape[-1]
+        blocks = -(-n // _DC_BLOCK)
+        v = np.zeros((*lead, blocks * _DC_BLOCK))  # x[n] - x[n-1] (np.diff's prepend is slow)
+        v[..., 0] = seg[..., 0] - prev_x
+        np.subtract(seg[..., 1:], seg[..., :-1], out=v[..., 1:n])
+        prev_x = seg[..., -1]
+        w = v.reshape(*lead, blocks, _DC_BLOCK)
+        w = np.cumsum(w * up, axis=-1) * down  # each block from a zero state
+        # The state entering each block (the output just before it): the block before's own
+        # last value plus what the state before that left of itself after a block.
+        last = w[..., -1]
+        states = np.empty(last.shape)
+        states[..., 0] = state
+        for k in range(1, blocks):
+            states[..., k] = last[..., k - 1] + decay * states[..., k - 1]
+        w += states[..., None] * carry
+        y = w.reshape(*lead, -1)[..., :n]
+        state = y[..., -1].copy()
+        out[..., s:s + n] = y
+    return out
