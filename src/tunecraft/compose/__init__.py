@@ -84,6 +84,8 @@ def _played_by(character, spec: MusicSpec):
         if writing:
             character = replace(character, **writing)
     return character
+
+
 _VOICE_PROGRAMS = (52, 53, 54, 85)  # Choir Aahs, Voice Oohs, Synth Voice, Lead 6 (voice)
 
 

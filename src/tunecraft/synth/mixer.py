@@ -101,7 +101,7 @@ def part_loudness(x: np.ndarray, sample_rate: int) -> float:
     BS.1770's absolute (-70 LUFS) and relative (-10 LU) gates. A twentieth of the work of
     filtering the whole part (the K-weighting does not carry across block edges, which
     moves a part's figure by a few tenths of a LU)."""
-    from .mastering import _k_spectrum
+    from .mastering import _gated, _k_spectrum
 
     n = _LOUDNESS_BLOCK
     mid = (x[0] + x[1]) * np.float32(0.5)
@@ -111,15 +111,7 @@ def part_loudness(x: np.ndarray, sample_rate: int) -> float:
     spectra = np.fft.rfft(mid[: blocks * n].reshape(blocks, n).astype(np.float64), axis=1)
     weight = np.abs(_k_spectrum(sample_rate, n)) ** 2
     weight[1:-1] *= 2.0  # the negative frequencies
-    power = (np.abs(spectra) ** 2 * weight).sum(axis=1) / (n * n)
-    with np.errstate(divide="ignore"):
-        level = -0.691 + 10.0 * np.log10(power)
-    kept = power[level > -70.0]
-    if kept.size == 0:
-        return -math.inf
-    relative = -0.691 + 10.0 * math.log10(kept.mean()) - 10.0
-    kept = power[level > max(-70.0, relative)]
-    return -0.691 + 10.0 * math.log10(kept.mean())
+    return _gated((np.abs(spectra) ** 2 * weight).sum(axis=1) / (n * n))
 
 
 def tune_gains(tracks: Sequence[Track], loudness: Sequence[float]) -> list[float]:
