@@ -15,6 +15,7 @@ as numbers in the segment's language (:mod:`.numbers`).
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -196,8 +197,6 @@ def _prosody(el: ET.Element, style: Segment) -> Segment:
         elif m := re.fullmatch(r"\s*([+-]?\d+(?:\.\d+)?)st\s*", value):
             pitch += float(m.group(1))
         elif m := re.fullmatch(r"\s*([+-]?\d+(?:\.\d+)?)%\s*", value):
-            import math
-
             factor = 1.0 + float(m.group(1)) / 100.0
             if factor <= 0:
                 raise SSMLError(f"<prosody pitch={value!r}> leaves no pitch")
@@ -299,8 +298,7 @@ def _sentences(text: str, base: Segment) -> list[Segment]:
     out = []
     for sentence in _SENTENCE.split(" ".join(text.split())):
         if sentence:
-            out.append(replace(base, text=_read_numbers(sentence, base.lang),
-                               pause=SENTENCE_PAUSE))
+            out.append(replace(base, text=sentence, pause=SENTENCE_PAUSE))
     return out
 
 
