@@ -17,6 +17,9 @@ APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
 # lossless SF2 (FluidSynth reads only the samples a piece plays; the SF3 decodes them all at
 # load, 3-5 s). Installed on its own, so a system without it still gets FluidSynth and FluidR3.
 APT_SOUNDFONT := musescore-general-soundfont-lossless
+# The voices: espeak-ng speaks Spanish and Portuguese and gives the neural English voice its
+# phonemes. Installed on its own too; without it, `speak` and `sing` say what is missing.
+APT_VOICE := espeak-ng
 
 .PHONY: demo test install install-dev apt lint bench model clean
 
@@ -34,8 +37,8 @@ install-dev: $(VENV)/.dev-stamp
 # (or without root) tunecraft renders through its pure-pip fallback (tinysoundfont + TimGM6mb).
 $(VENV)/.apt-stamp:
 	@mkdir -p $(VENV)
-	@if dpkg -s $(APT_PACKAGES) $(APT_SOUNDFONT) >/dev/null 2>&1; then \
-	  echo "apt: $(APT_PACKAGES) $(APT_SOUNDFONT) already installed"; \
+	@if dpkg -s $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) >/dev/null 2>&1; then \
+	  echo "apt: $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq; \
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null) \
@@ -44,19 +47,23 @@ $(VENV)/.apt-stamp:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_SOUNDFONT) >/dev/null) \
 	    && echo "apt: installed $(APT_SOUNDFONT)" \
 	    || echo "apt: could not install $(APT_SOUNDFONT); FluidSynth plays FluidR3"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_VOICE) >/dev/null) \
+	    && echo "apt: installed $(APT_VOICE)" \
+	    || echo "apt: could not install $(APT_VOICE); tunecraft cannot speak or sing"; \
 	else \
 	  echo "apt: not usable here; using the pure-pip renderer"; \
 	fi
 	@touch $@
 
-# The product: the core plus transcription (basic-pitch on ONNX Runtime) and learning (PyTorch,
-# the CPU wheel pinned to 2.13.0). basic-pitch and tinysoundfont go in with --no-deps: their own
-# requirements would pull TensorFlow / a pyaudio that does not build.
+# The product: the core plus transcription (basic-pitch on ONNX Runtime), learning (PyTorch,
+# the CPU wheel pinned to 2.13.0) and voices (a piper voice model on ONNX Runtime, WORLD,
+# pocketsphinx). basic-pitch and tinysoundfont go in with --no-deps: their own requirements
+# would pull TensorFlow / a pyaudio that does not build.
 $(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "setuptools<81" wheel
 	$(PIP) install "torch==2.13.0" "setuptools<81"
-	$(PIP) install -e ".[transcribe,learn]"
+	$(PIP) install -e ".[transcribe,learn,voice]"
 	$(PIP) install --no-deps "tinysoundfont>=0.3.7" "basic-pitch==0.4.0"
 	@echo "compiling the audio analysis once (15-40 s) so the first arrange starts at once"
 	env -u NUMBA_CACHE_DIR $(VENV)/bin/tunecraft warm -q

@@ -66,6 +66,11 @@ _LAZY = {
     "ingest": "tunecraft.api",
     "train": "tunecraft.api",
     "sample": "tunecraft.api",
+    "speak": "tunecraft.api",
+    "listen": "tunecraft.api",
+    "convert_voice": "tunecraft.api",
+    "sing": "tunecraft.api",
+    "voices": "tunecraft.api",
     "Bundle": "tunecraft.io.bundle",
     "RenderOptions": "tunecraft.synth",
 }

@@ -394,7 +394,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              check_audio: bool = False, max_attempts: int = 3,
              melody_engine: str = "rules", lyrics: str | None = None,
              melisma: bool = False, model: str | os.PathLike[str] | None = None,
-             progress: Any = None, composed: Any = None) -> Take:
+             progress: Any = None, composed: Any = None, sing: bool = False,
+             voice: str | None = None) -> Take:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -408,7 +409,9 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     tune from the default model shipped with tunecraft (or from ``model``, a folder written by
     ``train``) instead of writing it from motifs. ``lyrics`` (text, or a path to a
     .txt file) are sung by a vocal line, one note per syllable, stored as MIDI lyric events and
-    MusicXML lyrics.
+    MusicXML lyrics. ``sing`` has a voice sing them (``voice``, default the best for the
+    lyrics' language) in place of the vocal part's instrument: the sung stem is in the mix
+    and the stems; the score is unchanged.
     """
 
     from .compose import compose
@@ -419,6 +422,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
             progress(stage, fraction)
 
     seed = resolve_seed(seed)
+    if sing and lyrics is None:
+        raise ParameterError("singing needs words: give --lyrics with --sing")
     step("understanding", 0.0)
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
@@ -427,6 +432,10 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         from .compose.lyrics import load_lyrics, parse_lyrics
 
         sung = parse_lyrics(load_lyrics(lyrics), language=spec.language)
+        if sing:
+            from .speech.engines import voice_for
+
+            voice_for(sung.language, voice)  # an unknown voice is said before composing
     step("composing", 0.1)
     attempts = 0
     while True:
@@ -449,7 +458,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     if not render:
         return take
     step("rendering", 0.3)
-    take = _rendered(take, options, stems, lambda stage, f: step(stage, 0.3 + 0.6 * f))
+    take = _rendered(take, options, stems, lambda stage, f: step(stage, 0.3 + 0.6 * f),
+                     sing=(voice, sung.language) if sing and sung is not None else None)
     if check_audio:
         from .evaluate import adherence
 
@@ -467,17 +477,67 @@ def _check(composition: Any) -> tuple[Any, ...]:
 
 
 def _rendered(take: Take, options: RenderOptions | None, stems: bool,
-              progress: Any = None) -> Take:
-    """The take with its audio: the style's reverb unless the caller chose the options."""
+              progress: Any = None, sing: tuple[str | None, str] | None = None) -> Take:
+    """The take with its audio: the style's reverb unless the caller chose the options.
+    ``sing`` (voice, language): a voice sings the vocal part in the mix."""
     from .synth import RenderOptions
 
     if options is None:
         reverb = take.composition.reverb
         options = RenderOptions() if reverb is None else replace(
             RenderOptions(), reverb=max(0.0, min(1.0, float(reverb))))
-    rendered = render_stems(take.score, options=options, stems=stems, progress=progress)
+    rendered = render_stems(take.score, options=options, stems=stems or sing is not None,
+                            progress=progress)
+    if sing is not None:
+        return _sung(take, rendered, options, stems, *sing)
     return replace(take, audio=rendered.mix, stems=dict(rendered.stems) if stems else {},
                    backend=rendered.renderer)
+
+
+def _sung(take: Take, rendered: Rendered, options: RenderOptions, stems: bool,
+          voice: str | None, lang: str) -> Take:
+    """The take with its vocal part sung: the sung stem, placed, reverberated and as loud as
+    the part it replaces, takes that part's place in the mix, which is mastered again."""
+    import numpy as np
+
+    from .audio import Audio as _Audio
+    from .speech.sing import sing as _sing
+    from .synth import master
+    from .synth.mixer import part_loudness, process_track
+    from .synth.renderer import unique_names
+
+    score = take.score
+    names = unique_names(t.name for t in score.tracks)
+    at = next((i for i, t in enumerate(score.tracks)
+               if t.role == "vocal" and any(n.lyric for n in t.notes)), None)
+    if at is None:
+        raise ParameterError("the piece has no vocal part with lyrics to sing")
+    track = score.tracks[at]
+    sr = rendered.premaster.sample_rate
+    alone = replace(score, tracks=(track,))
+    singing = _sing(alone, None, lang=lang, voice=voice, sample_rate=sr, master=False)
+    y = singing.audio.samples[0]
+    frames = rendered.premaster.frames
+    y = y[:frames] if y.size >= frames else np.pad(y, (0, frames - y.size))
+    x = process_track(np.vstack([y, y]), track, sample_rate=sr, reverb=options.reverb,
+                      chorus=0.0)
+    part = rendered.stems[names[at]].samples
+    want, have = part_loudness(part, sr), part_loudness(x, sr)
+    if np.isfinite(want) and np.isfinite(have):
+        x = x * np.float32(10.0 ** ((want - have) / 20.0))
+    premaster = _Audio(rendered.premaster.samples - part + x, sr)
+    mix = master(premaster, target_lufs=options.target_lufs,
+                 ceiling_dbtp=options.ceiling_dbtp) if options.master else premaster
+    kept = {}
+    if stems:
+        kept = dict(rendered.stems)
+        kept[names[at]] = _Audio(x, sr)
+    meta = {**take.composition.meta, "singing": {**singing.summary(), "part": names[at],
+                                                 "seconds": round(mix.duration, 3),
+                                                 "sample_rate": sr}}
+    composition = replace(take.composition, meta=meta)
+    return replace(take, composition=composition, audio=mix, stems=kept,
+                   backend=f"{rendered.renderer}; sung by {singing.voice}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -687,3 +747,172 @@ def arrange(melody_path_or_score: Any, prompt: str, *, seed: int | None = None,
     composition = _arrange(heard, prompt, seed=seed, duration=duration, source=source)
     take = Take(composition, reports=_check(composition))
     return _rendered(take, options, stems) if render else take
+
+
+# ----------------------------------------------------------------------------------------------
+# Voices: speak, listen, convert a voice, sing (tunecraft.speech)
+
+TEXT_INPUT_EXTS = (".txt", ".ssml", ".xml")
+MAX_TEXT_BYTES = 400_000
+
+
+def read_text(text_or_path: str | os.PathLike[str]) -> tuple[str, Path | None]:
+    """Text to speak, and the file it came from: a value naming a ``.txt``/``.ssml``/``.xml``
+    file (one line, that extension) is read as UTF-8; anything else is the text itself."""
+    if isinstance(text_or_path, os.PathLike):
+        text_or_path = os.fspath(text_or_path)
+    if not isinstance(text_or_path, str):
+        raise ParameterError("give the text to speak, or the path of a .txt or .ssml file")
+    candidate = text_or_path.strip()
+    if "\n" in candidate or not candidate.lower().endswith(TEXT_INPUT_EXTS) \
+            or candidate.startswith("<") or len(candidate) > 4096:
+        return text_or_path, None
+    from .io.files import check_input
+
+    path = check_input(Path(candidate).expanduser(), max_bytes=MAX_TEXT_BYTES)
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise InputFileError(path, "the file is not text (it looks binary)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(path, "the file is not UTF-8 text") from None
+    if not text.strip():
+        raise InputFileError(path, "the file holds no text")
+    return text, path
+
+
+def voices() -> list[dict[str, Any]]:
+    """The voices installed here: name, language, engine and a line about each."""
+    from .speech.engines import voices as _voices
+
+    return [{"name": v.name, "lang": v.lang, "engine": v.engine, "about": v.about}
+            for v in _voices()]
+
+
+def speak(text: str, *, lang: str = "en", voice: str | None = None, rate: float = 1.0,
+          sample_rate: int = 22050, progress: Any = None) -> Any:
+    """Speak text or SSML (a string starting with ``<speak``) in English, Spanish or
+    Portuguese: a :class:`~tunecraft.speech.speak.Speech` (audio at -16 LUFS, the voices
+    used, each segment's start). ``text`` may name a .txt or .ssml file."""
+    from .speech.speak import speak as _speak
+
+    body, _ = read_text(text)
+    return _speak(body, lang=lang, voice=voice, rate=rate, sample_rate=sample_rate,
+                  progress=progress)
+
+
+def _voice_audio(source: Any, *, what: str, max_seconds: float) -> Audio:
+    from .audio import Audio as _Audio
+    from .io.audio import read_audio
+
+    if isinstance(source, _Audio):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return read_audio(source, max_seconds=max_seconds)
+    raise ParameterError(f"{what} needs an audio file or Audio, not {type(source).__name__}")
+
+
+def listen(source: Any, *, lang: str = "en", align: bool = True) -> Any:
+    """Recognise English speech in an audio file (or Audio): a
+    :class:`~tunecraft.speech.listen.Transcript` with each word's start and end."""
+    from .speech.listen import MAX_SECONDS, check_language
+    from .speech.listen import listen as _listen
+
+    check_language(lang)  # before reading a long file
+    return _listen(_voice_audio(source, what="listen", max_seconds=MAX_SECONDS), lang=lang,
+                   align=align)
+
+
+def save_transcript(transcript: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
+                    inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+    """Write a transcript as plain text (.txt), JSON with word times (.json) or subtitles
+    (.srt), chosen by the extension; never over an input, over a file only with
+    ``overwrite``."""
+    import json
+
+    from .io.bundle import refuse_replacing
+    from .io.files import atomic_output
+
+    p = Path(path)
+    kinds = {".txt": lambda t: t.text + "\n",
+             ".json": lambda t: json.dumps(t.to_dict(), indent=2, ensure_ascii=False) + "\n",
+             ".srt": lambda t: t.to_srt()}
+    if p.suffix.lower() not in kinds:
+        raise OutputFileError(p, "a transcript is written as .txt, .json or .srt")
+    refuse_replacing(p, (p,), overwrite=overwrite, inputs=inputs)
+    with atomic_output(p) as tmp:
+        tmp.write_text(kinds[p.suffix.lower()](transcript), encoding="utf-8")
+    return p
+
+
+def convert_voice(source: Any, *, pitch: float | None = None, formant: float | None = None,
+                  like: Any = None, to: str | None = None) -> Any:
+    """Change a voice (a file or Audio): ``pitch`` in semitones, ``formant`` as a ratio,
+    ``like`` a reference voice (file or Audio), or a preset ``to`` (higher, lower, child,
+    deep). A :class:`~tunecraft.speech.convert.Converted` of the input's length."""
+    from .speech.convert import MAX_SECONDS, check_request
+    from .speech.convert import convert_voice as _convert
+
+    check_request(pitch=pitch, formant=formant, like=like is not None, to=to)
+    audio = _voice_audio(source, what="convert-voice", max_seconds=MAX_SECONDS)
+    ref = None if like is None else _voice_audio(like, what="--like", max_seconds=MAX_SECONDS)
+    return _convert(audio, pitch=pitch, formant=formant, like=ref, to=to)
+
+
+def sing(melody: Any, lyrics: str | None = None, *, lang: str | None = None,
+         voice: str | None = None, formant: float = 1.0, breath: float = 0.0,
+         sample_rate: int = 22050, progress: Any = None) -> Any:
+    """Sing ``lyrics`` (text or a .txt file; None: the melody's own lyrics) one syllable per
+    note on the top line of ``melody`` (a MIDI/MusicXML file or a Score): a
+    :class:`~tunecraft.speech.sing.Singing`."""
+    from .score import Score as _Score
+    from .speech.sing import check_options
+    from .speech.sing import sing as _sing
+
+    check_options(formant=formant, breath=breath, sample_rate=sample_rate)
+    if isinstance(melody, _Score):
+        score = melody
+    elif isinstance(melody, (str, os.PathLike)):
+        if _ext(melody) not in SCORE_EXTS:
+            raise InputFileError(melody, f"unknown melody file type {_ext(melody) or '(none)'!r}"
+                                         "; sing a .mid or .musicxml melody")
+        score = load(melody)
+    else:
+        raise ParameterError(f"sing needs a melody file or a Score, not "
+                             f"{type(melody).__name__}")
+    return _sing(score, lyrics, lang=lang, voice=voice, formant=formant, breath=breath,
+                 sample_rate=sample_rate, progress=progress)
+
+
+def check_voice_target(path: str | os.PathLike[str], *, overwrite: bool = False,
+                       inputs: Iterable[str | os.PathLike[str]] = ()) -> tuple[Path, Path]:
+    """Refuse, before any work, a voice recording's target (audio plus its .json): not an
+    audio extension, an input, or files already there unless ``overwrite``."""
+    from .io.bundle import refuse_replacing
+
+    p = Path(path)
+    if p.suffix.lower() not in AUDIO_OUT_EXTS:
+        raise OutputFileError(p, f"unknown audio type {p.suffix or '(none)'!r}; write "
+                                 f"{', '.join(AUDIO_OUT_EXTS)}")
+    j = p.with_suffix(".json")
+    refuse_replacing(p, (p, j), overwrite=overwrite, inputs=inputs)
+    return p, j
+
+
+def save_voice(result: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
+               inputs: Iterable[str | os.PathLike[str]] = (),
+               extra: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write what :func:`speak`, :func:`sing` or :func:`convert_voice` made: the audio
+    (.wav, .flac, .mp3, .ogg) and a .json beside it saying what it holds. Both appear or
+    neither does."""
+    from .io.audio import write_audio
+    from .io.files import atomic_outputs
+    from .io.json import write_json
+
+    audio_path, json_path = check_voice_target(path, overwrite=overwrite, inputs=inputs)
+    doc = {"tunecraft": _version(), **result.summary(), **(dict(extra) if extra else {})}
+    with atomic_outputs([audio_path, json_path]) as (tmp_audio, tmp_json):
+        write_audio(result.audio, tmp_audio)
+        write_json(doc, tmp_json)
+    return audio_path, json_path

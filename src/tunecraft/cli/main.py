@@ -307,6 +307,9 @@ def _notate_ahead(composition: Any) -> None:
                                "blank lines; [chorus] marks the chorus).")
 @click.option("--melisma", is_flag=True, help="Let a held syllable at a line's end move over "
                                               "a few notes (one note per syllable otherwise).")
+@click.option("--sing", is_flag=True, help="With --lyrics: a voice sings them in the mix (the "
+                                           "score is unchanged; the vocal is a stem).")
+@click.option("--voice", help="With --sing: a voice from `tunecraft voices`.")
 @click.option("--melody-engine", type=click.Choice(["rules", "learned"]), default="rules",
               show_default=True, help="Write the tune from motifs, or sample it from a "
                                       "model (--model, default: the one shipped).")
@@ -315,8 +318,9 @@ def _notate_ahead(composition: Any) -> None:
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
              instruments: tuple[str, ...], stems: bool, backend: str, soundfont: Path | None,
-             force: bool, check_audio: bool, lyrics: str | None, melisma: bool,
-             melody_engine: str, model_dir: Path | None, quiet_cmd: bool) -> None:
+             force: bool, check_audio: bool, lyrics: str | None, melisma: bool, sing: bool,
+             voice: str | None, melody_engine: str, model_dir: Path | None,
+             quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
     from .. import api
 
@@ -331,7 +335,8 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
     kwargs = dict(duration=duration, seed=seed, bpm=bpm, key=key, meter=meter,
                   instruments=names or None, stems=stems, options=options,
                   check_audio=check_audio, melody_engine=melody_engine, lyrics=lyrics,
-                  melisma=melisma, model=model_dir, composed=_notate_ahead)
+                  melisma=melisma, model=model_dir, composed=_notate_ahead, sing=sing,
+                  voice=voice)
     if show:
         with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
                                show_eta=False) as bar:
@@ -886,6 +891,9 @@ def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
             if k.endswith(".overlap"):
                 kl = dist.get(k[: -len(".overlap")] + ".kl")
                 click.echo(f"  {k[: -len('.overlap')]:<22} overlap {v:.3f}   KL {kl:.3f}")
+
+
+from . import voice as _voice  # noqa: E402,F401  (registers speak, listen, sing...)
 
 
 def main(argv: list[str] | None = None) -> None:

