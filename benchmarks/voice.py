@@ -223,7 +223,7 @@ def main() -> None:
         print(f"  {k:<48} {v:.3f}")
     print("\nSinging 'Ode to Joy' (pYIN against the notes)")
     for lang, words in (("en", "Joyful joyful we adore thee God of glory Lord of love hearts "
-                               "unfold like flowers before thee opening to the sun above"),
+                               "unfold like flowers before thee we hail thee sun above"),
                         ("es", "Escucha hermano la canción de la alegría el canto alegre del "
                                "que espera un nuevo día")):
         runs = [singing(lang, words) for _ in range(args.runs)]

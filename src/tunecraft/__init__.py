@@ -71,6 +71,8 @@ _LAZY = {
     "convert_voice": "tunecraft.api",
     "sing": "tunecraft.api",
     "voices": "tunecraft.api",
+    "save_voice": "tunecraft.api",
+    "save_transcript": "tunecraft.api",
     "Bundle": "tunecraft.io.bundle",
     "RenderOptions": "tunecraft.synth",
 }

@@ -103,3 +103,19 @@ def test_bad_input_is_one_clear_message(text, message):
 def test_a_doctype_inside_speak_is_refused():
     with pytest.raises(SSMLError, match="DOCTYPE"):
         parse_ssml('<speak><!DOCTYPE x></speak>')
+
+
+@pytest.mark.parametrize(("lang", "text", "said"), [
+    ("en", "On the 5th, 3.5 km at 120 bpm cost $20, 10% of 1,000.",
+     "On the fifth, three point five kilometres at one hundred twenty beats per minute cost "
+     "twenty dollars, ten percent of one thousand."),
+    ("en", "Meet me at 7:05 or 19:00.", "Meet me at seven oh five or nineteen o'clock."),
+    ("es", "El 2º día, a las 10:30, 1 hora, 1 kg y 3,5 km por 20 €.",
+     "El segundo día, a las diez y treinta, una hora, un kilo y tres coma cinco kilómetros "
+     "por veinte euros."),
+    ("es", "1 canción, 1 día y 2 personas.", "una canción, un día y dos personas."),
+    ("pt", "Tenho 42 anos, 1 hora e 2 canções; 25 °C.",
+     "Tenho quarenta e dois anos, uma hora e duas canções; vinte e cinco graus."),
+])
+def test_plain_text_reads_times_units_decimals_and_agreement(lang, text, said):
+    assert " ".join(s.text for s in parse_ssml(text, lang=lang)) == said

@@ -10,14 +10,16 @@ Two engines, both offline:
 * **espeak-ng** formant voices (Spanish, Portuguese, and English where no piper voice is
   installed), run as a program.
 
-The piper model draws random noise for its prosody. Its two random nodes get a fixed seed and
-each request runs on a fresh session, so the same request makes the same samples.
+The piper model draws random noise for its prosody. tunecraft replaces its two random nodes by
+inputs and feeds them from a generator seeded by each sentence's phonemes: the same sentence
+always makes the same samples, whatever was spoken before it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -25,11 +27,12 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, RenderError
+from ..errors import ParameterError, RenderError, TunecraftError
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +87,11 @@ def _piper_files() -> tuple[str, str] | None:
 
 
 def _have_onnx() -> bool:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """ONNX Runtime runs the voice; the onnx package prepares it once (found, not imported:
+    importing onnx takes most of a second)."""
+    from importlib.util import find_spec
+
+    return find_spec("onnx") is not None and find_spec("onnxruntime") is not None
 
 
 def voices() -> tuple[Voice, ...]:
@@ -199,8 +201,6 @@ class PiperModel:
     """A piper voice model on ONNX Runtime, its random nodes seeded."""
 
     def __init__(self, model_path: str, config_path: str) -> None:
-        import onnx
-
         with open(config_path, encoding="utf-8") as f:
             config = json.load(f)
         self.sample_rate = int(config["audio"]["sample_rate"])
@@ -209,19 +209,14 @@ class PiperModel:
         inference = config.get("inference", {})
         self.noise_scale = float(inference.get("noise_scale", 0.667))
         self.noise_w = float(inference.get("noise_w", 0.8))
-        model = onnx.load(model_path)
-        for node in model.graph.node:
-            if node.op_type in ("RandomNormalLike", "RandomUniformLike", "RandomNormal"):
-                node.attribute.append(onnx.helper.make_attribute("seed", float(NOISE_SEED)))
-        self._bytes = model.SerializeToString()
-
-    def session(self) -> Any:
-        """A fresh session: its random nodes start from the seed again."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        return ort.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
+        source = _prepared(model_path)
+        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        self.noise_inputs = sorted(i.name for i in self.session.get_inputs()
+                                   if i.name.startswith("tc_noise_"))
 
     def ids(self, phonemes: str) -> np.ndarray:
         m = self.id_map
@@ -232,15 +227,88 @@ class PiperModel:
         out += m["$"]
         return np.asarray([out], dtype=np.int64)
 
-    def run(self, session: Any, phonemes: str, length_scale: float) -> np.ndarray:
+    def run(self, phonemes: str, length_scale: float) -> np.ndarray:
+        """Samples for one sentence's phonemes. The model's noise comes from a generator
+        seeded by the phonemes and the scale: the same sentence always sounds the same."""
+        import hashlib
+
         x = self.ids(phonemes)
         scales = np.asarray([self.noise_scale, length_scale, self.noise_w], dtype=np.float32)
-        y = session.run(None, {"input": x, "input_lengths": np.asarray([x.shape[1]], np.int64),
-                               "scales": scales})[0]
+        digest = hashlib.sha256(f"{NOISE_SEED}|{length_scale:.6f}|{phonemes}".encode())
+        rng = np.random.default_rng(int.from_bytes(digest.digest()[:8], "little"))
+        frames = 24 * x.shape[1] * max(1.0, length_scale)  # room for the longest phonemes
+        feed = {"input": x, "input_lengths": np.asarray([x.shape[1]], np.int64),
+                "scales": scales}
+        for name in self.noise_inputs:  # as many values as the model may read
+            feed[name] = rng.standard_normal(int(_NOISE_WIDTH * frames)).astype(np.float32)
+        with _LOCK:
+            y = self.session.run(None, feed)[0]
         return np.asarray(y, dtype=np.float32).reshape(-1)
 
 
-_LOCK = threading.Lock()
+_PREPARED = "v1"  # bump when _noise_as_inputs changes
+
+
+def _prepared(model_path: str) -> str | bytes:
+    """The voice model with its noise as inputs: a file in the user's cache, written once
+    (parsing and rewriting the 60 MB model takes a second), or the bytes when the cache
+    cannot be written."""
+    import onnx
+
+    from ..io.files import atomic_output
+
+    src = Path(model_path)
+    st = src.stat()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tunecraft" \
+        / "voices" / f"{src.stem}-{st.st_size}-{st.st_mtime_ns}-{_PREPARED}.onnx"
+    if cache.is_file():
+        return str(cache)
+    model = onnx.load(str(src))
+    _noise_as_inputs(model)
+    data = model.SerializeToString()
+    try:
+        with atomic_output(cache) as tmp:
+            tmp.write_bytes(data)
+    except (OSError, TunecraftError) as exc:
+        log.info("the prepared voice model is not cached (%s)", exc)
+        return data
+    return str(cache)
+
+
+_NOISE_WIDTH = 192  # channels of the largest noise tensor in a piper (VITS) model
+
+
+def _noise_as_inputs(model: Any) -> list[str]:
+    """Replace each random node (``RandomNormalLike(X)``) by a slice of a graph input of
+    standard normal values, reshaped like X: the caller supplies the noise, seeded."""
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    names: list[str] = []
+    nodes = list(graph.node)
+    del graph.node[:]
+    zero = helper.make_tensor("tc_noise_zero", TensorProto.INT64, [1], [0])
+    graph.initializer.append(zero)
+    for node in nodes:
+        if node.op_type != "RandomNormalLike":
+            graph.node.append(node)
+            continue
+        k = len(names)
+        name = f"tc_noise_{k}"
+        names.append(name)
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n"]))
+        shape, count, flat = f"{name}_shape", f"{name}_count", f"{name}_flat"
+        graph.node.extend([
+            helper.make_node("Shape", [node.input[0]], [shape]),
+            helper.make_node("ReduceProd", [shape], [count], keepdims=1),
+            helper.make_node("Slice", [name, "tc_noise_zero", count, "tc_noise_zero"], [flat]),
+            helper.make_node("Reshape", [flat, shape], [node.output[0]]),
+        ])
+    return names
+
+
+_LOCK = threading.Lock()  # one inference at a time per model
+_MODEL_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -263,14 +331,11 @@ class Speaker:
 
     Use as ``with Speaker() as s: s.say("Hello", voice, rate=1.0)``."""
 
-    def __init__(self) -> None:
-        self._session: Any = None
-
     def __enter__(self) -> Speaker:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._session = None
+        return None
 
     def say(self, text: str, voice: Voice, *, rate: float = 1.0) -> np.ndarray:
         """Mono float32 samples at :data:`SAMPLE_RATE` (peak-normalised per call by neither
@@ -284,14 +349,12 @@ class Speaker:
         return self._espeak_say(text, voice, rate)
 
     def _piper(self, text: str, rate: float) -> np.ndarray:
-        with _LOCK:
+        with _MODEL_LOCK:
             model = _piper_model()
-        if self._session is None:
-            self._session = model.session()
         pieces = []
         gap = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
         for sentence in phonemize(text, model.espeak_voice):
-            pieces.extend([model.run(self._session, sentence, length_scale(rate)), gap])
+            pieces.extend([model.run(sentence, length_scale(rate)), gap])
         return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
 
     def _espeak_say(self, text: str, voice: Voice, rate: float) -> np.ndarray:

@@ -129,12 +129,13 @@ def assign(notes: Sequence[tuple[float, float, int]],
         for (a, b, p), n in zip(notes, per, strict=True):
             step = (b - a) / n
             split.extend((a + i * step, a + (i + 1) * step, p) for i in range(n))
-        warnings.append(f"{len(syl)} syllables for {len(notes)} notes: the last {take} notes "
-                        "are split to carry the rest")
+        which = "the last note is" if take == 1 else f"the last {take} notes are"
+        warnings.append(f"{len(syl)} syllables for {len(notes)} notes: {which} split to carry "
+                        "the rest")
         notes = split
     elif extra < 0:
-        warnings.append(f"{len(syl)} syllables for {len(notes)} notes: the last {-extra} notes "
-                        "are not sung")
+        which = "the last note is" if extra == -1 else f"the last {-extra} notes are"
+        warnings.append(f"{len(syl)} syllables for {len(notes)} notes: {which} not sung")
     words = _words_of(syl)
     owner: dict[int, tuple[int, int, int]] = {}
     for w, (_, first, count) in enumerate(words):

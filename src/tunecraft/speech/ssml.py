@@ -242,13 +242,7 @@ def _say_as(el: ET.Element, lang: str) -> str:
         h, mi = int(m.group(1)), int(m.group(2))
         if h > 23 or mi > 59:
             raise SSMLError(f"<say-as interpret-as='time'> holds {text!r}, not a time of day")
-        joiner = {"en": " ", "es": " y ", "pt": " e "}[lang]
-        if mi == 0:
-            return number_words(h, lang) + {"en": " o'clock", "es": " en punto",
-                                            "pt": " em ponto"}[lang]
-        minutes = ("oh " + number_words(mi, lang)) if lang == "en" and mi < 10 else \
-            number_words(mi, lang)
-        return number_words(h, lang) + joiner + minutes
+        return _time_words(h, mi, lang)
     raise SSMLError(f"<say-as interpret-as={kind!r}> is not supported (characters, cardinal, "
                     "ordinal, digits, date, time)")
 
@@ -398,18 +392,33 @@ def _agree(text: str, lang: str) -> str:
     return re.sub(r"(?<![\w.,])([12])\s+([^\W\d_]+)", one, text)
 
 
+def _time_words(h: int, mi: int, lang: str) -> str:
+    """A time of day as words: "ten thirty", "diez y treinta", "dez e trinta"."""
+    joiner = {"en": " ", "es": " y ", "pt": " e "}[lang]
+    if mi == 0:
+        return number_words(h, lang) + {"en": " o'clock", "es": " en punto",
+                                        "pt": " em ponto"}[lang]
+    minutes = ("oh " + number_words(mi, lang)) if lang == "en" and mi < 10 else \
+        number_words(mi, lang)
+    return number_words(h, lang) + joiner + minutes
+
+
+_TIME = re.compile(r"(?<![\w:])([01]?\d|2[0-3]):([0-5]\d)(?![\w:])")
+
+
 def _read_numbers(text: str, lang: str) -> str:
-    """Ordinals ("5th", "2º"), amounts with units ("120 bpm", "3,5 km", "$20"), decimals and
-    whole numbers read as words in ``lang``."""
+    """Times ("10:30"), ordinals ("5th", "2º"), amounts with units ("120 bpm", "3,5 km",
+    "$20"), decimals and whole numbers read as words in ``lang``."""
     def words(m: re.Match[str]) -> str:
         digits = re.sub(r"[.,]", "", m.group(0))
         n = int(digits)
         return number_words(n, lang) if abs(n) < 10**12 else m.group(0)
 
+    text = _TIME.sub(lambda m: _time_words(int(m.group(1)), int(m.group(2)), lang), text)
     text = _ORDINAL[lang].sub(lambda m: ordinal_words(int(m.group(1)), lang), text)
-    text = _agree(text, lang)
     text = _UNIT_BEFORE.sub(lambda m: _unit(m.group(2), m.group(1), lang), text)
     text = _UNIT_AFTER.sub(lambda m: _unit(m.group(1), m.group(2), lang), text)
+    text = _agree(text, lang)
     text = _DECIMAL[lang].sub(lambda m: _amount(m.group(0), lang)[0], text)
     return _NUMBER.sub(words, text)
 
