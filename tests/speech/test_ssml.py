@@ -83,7 +83,9 @@ def test_say_as_in_spanish_and_portuguese():
 
 @pytest.mark.parametrize(("text", "message"), [
     ("", "no text"),
-    ("<speak>unclosed", "not well-formed"),
+    ("<speak>unclosed", "<speak> is never closed"),
+    ("<speak><prosody rate='slow'>hi</speak>", "<prosody> is not closed before </speak>"),
+    ("<speak>a <break time=1s/></speak>", "inside <speak>: not well-formed"),
     ("<speak><audio src='x.wav'/></speak>", "<audio> is not supported"),
     ('<speak><break time="fast"/></speak>', "not a time"),
     ('<speak><prosody rate="warp">x</prosody></speak>', "not a rate"),

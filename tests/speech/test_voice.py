@@ -143,6 +143,18 @@ def test_an_envelope_warp_moves_formants_by_the_ratio():
     assert warp_envelope(sp, 1.0) is sp
 
 
+def test_ssml_knows_the_language_of_every_voice_and_a_voice_tag_switches_to_it():
+    from tunecraft.speech.engines import _ESPEAK_VOICES
+    from tunecraft.speech.ssml import VOICE_LANGUAGES, parse_ssml
+
+    assert VOICE_LANGUAGES == {"joe": "en"} | {n: v[0] for n, v in _ESPEAK_VOICES.items()}
+    segs = parse_ssml('<speak>I have 2. <voice name="es">Tengo 2 horas.</voice> <voice '
+                      'name="pt-br" xml:lang="en">Still 2.</voice></speak>')
+    assert [(s.voice, s.lang, s.text) for s in segs] == [
+        (None, "en", "I have two."), ("es", "es", "Tengo dos horas."),
+        ("pt-br", "en", "Still two.")]
+
+
 def test_subtitles_and_json_carry_word_times():
     from tunecraft.speech.listen import Transcript, Utterance, Word
 

@@ -45,6 +45,9 @@ NOISE_SEED = 20251205
 # The scale asked of the model is corrected by these powers, so a rate is the rate heard.
 PIPER_SLOW_POWER = 0.82
 PIPER_FAST_POWER = 0.66
+# espeak-ng's words per minute act the same way, less so (measured likewise on "es").
+ESPEAK_SLOW_POWER = 0.94
+ESPEAK_FAST_POWER = 0.8
 _CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
 _TIMEOUT = 600  # seconds for one espeak-ng call; a 100,000-character text takes about 20 s
 
@@ -139,6 +142,14 @@ def voice_for(lang: str, name: str | None = None) -> Voice:
         if candidate in have:
             return have[candidate]
     raise _no_voices()
+
+
+def voice_named(name: str) -> Voice:
+    """The installed voice called ``name``, whatever its language."""
+    for v in voices():
+        if v.name == name.strip().lower():
+            return v
+    return voice_for("en", name)  # raises the message that lists the voices
 
 
 def _espeak(args: list[str], text: str) -> bytes:
@@ -358,7 +369,8 @@ class Speaker:
         return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
 
     def _espeak_say(self, text: str, voice: Voice, rate: float) -> np.ndarray:
-        wpm = round(min(max(ESPEAK_WPM * rate, 60), 500))
+        power = ESPEAK_SLOW_POWER if rate < 1 else ESPEAK_FAST_POWER
+        wpm = round(min(max(ESPEAK_WPM * rate ** (1.0 / power), 60), 600))
         raw = _espeak(["--stdout", "-v", _ESPEAK_VOICES[voice.name][1], "-s", str(wpm)],
                       text)
         sr, y = _wav_from_stream(raw)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import ParameterError
-from .engines import SAMPLE_RATE, Speaker, Voice, voice_for
+from .engines import SAMPLE_RATE, Speaker, Voice, voice_for, voice_named
 from .ssml import Segment, parse_ssml
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,11 @@ def check_sample_rate(sample_rate: int) -> int:
 
 
 def _segment_voice(seg: Segment, default: Voice | None) -> Voice:
+    """The voice for a segment: the one SSML names (in its own language when the segment's
+    differs: ``<voice name="es">`` inside English text speaks Spanish), else the request's
+    voice for its language, else the best voice for the segment's language."""
     if seg.voice is not None:
-        return voice_for(seg.lang, seg.voice)
+        return voice_named(seg.voice)
     if default is not None and default.lang == seg.lang:
         return default
     return voice_for(seg.lang)
@@ -75,7 +78,7 @@ def speak(text: str, *, lang: str = "en", voice: str | None = None, rate: float 
     rate = check_rate(rate)
     sample_rate = check_sample_rate(sample_rate)
     default = voice_for(lang, voice)  # checks the language and the voice first
-    segments = parse_ssml(text, lang=lang, voice=default.name if voice else None)
+    segments = parse_ssml(text, lang=lang)  # a voice in a segment is one SSML names
     from . import world
 
     pieces: list[np.ndarray] = []

@@ -26,6 +26,9 @@ from .numbers import LANGUAGES, number_words, ordinal_words
 MAX_CHARS = 100_000  # about two hours of speech; longer texts are refused
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 
+# The voices tunecraft knows (speech.engines) and the language each speaks.
+VOICE_LANGUAGES = {"joe": "en", "en-us": "en", "en-gb": "en", "es": "es", "es-419": "es",
+                   "pt-br": "pt", "pt": "pt"}
 BREAK_STRENGTH = {"none": 0.0, "x-weak": 0.1, "weak": 0.2, "medium": 0.35, "strong": 0.6,
                   "x-strong": 1.0}  # seconds
 SENTENCE_PAUSE = 0.35
@@ -78,7 +81,7 @@ def parse_ssml(text: str, *, lang: str = "en", voice: str | None = None) -> tupl
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise SSMLError(f"the SSML is not well-formed XML ({exc})") from None
+        raise SSMLError(_xml_problem(text, exc)) from None
     if _tag(root) != "speak":
         raise SSMLError(f"SSML starts with <speak>, not <{_tag(root)}>")
     out: list[Segment] = []
@@ -87,6 +90,40 @@ def parse_ssml(text: str, *, lang: str = "en", voice: str | None = None) -> tupl
     if not any(s.text for s in segments):
         raise SSMLError("the SSML holds no text to speak")
     return segments
+
+
+_TAG = re.compile(r"<(/?)([A-Za-z_][\w:.-]*)[^<>]*?(/?)>")
+
+
+def _xml_problem(text: str, exc: ET.ParseError) -> str:
+    """What is wrong with malformed SSML, naming the tag: "<prosody> is not closed before
+    </speak> (line 1, column 32)"."""
+    line, col = exc.position
+    lines = text.splitlines(keepends=True)
+    offset = sum(len(x) for x in lines[:line - 1]) + col
+    where = f"line {line}, column {col + 1}"
+    reason = str(exc).split(":")[0]
+    if reason == "mismatched tag":  # the parser stops inside the closing tag
+        start = text.rfind("<", 0, offset + 1)
+        offset = start if start >= 0 else offset
+    stack: list[str] = []
+    for m in _TAG.finditer(text):
+        if m.start() >= offset:
+            break
+        closing, name, empty = m.groups()
+        if closing and stack and stack[-1] == name:
+            stack.pop()
+        elif not closing and not empty:
+            stack.append(name)
+    here = _TAG.match(text, offset)
+    if reason == "mismatched tag" and here is not None and here.group(1):
+        opened = f"<{stack[-1]}> is not closed before" if stack else "nothing opened"
+        return f"malformed SSML: {opened} </{here.group(2)}> ({where})"
+    if reason == "no element found" and stack:
+        return f"malformed SSML: <{stack[-1]}> is never closed"
+    near = " ".join(text[max(0, offset - 12):offset + 12].split())
+    inside = f" inside <{stack[-1]}>" if stack else ""
+    return f"malformed SSML{inside}: {reason} near {near!r} ({where})"
 
 
 def _tag(el: ET.Element) -> str:
@@ -154,6 +191,11 @@ def _walk(el: ET.Element, style: Segment, out: list[Segment]) -> None:
             name = el.get("name")
             if name is not None:
                 style = replace(style, voice=name)
+                # A voice of tunecraft's speaks its own language, unless the tag says another.
+                own = VOICE_LANGUAGES.get(name.strip().lower())
+                if own is not None and el.get("lang") is None \
+                        and el.get(f"{_XML_NS}lang") is None:
+                    style = replace(style, lang=own)
         _text(out, el.text, style)
         for child in el:
             _walk(child, style, out)
