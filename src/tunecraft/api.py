@@ -184,8 +184,9 @@ def write_examples(folder: str | os.PathLike[str], *, overwrite: bool = False) -
 
 def warm() -> float:
     """Compile librosa's numba code now (pYIN, onset and tempo estimation), so the first
-    ``arrange`` or ``transcribe`` starts at once instead of after 15-40 s. The compiled code is
-    cached in ``NUMBA_CACHE_DIR``. Returns the seconds it took."""
+    ``arrange`` or ``transcribe`` starts at once instead of after 15-40 s, and prepare the
+    neural voice's model. The compiled code is cached in ``NUMBA_CACHE_DIR``, the voice in
+    ``~/.cache/tunecraft/voices``. Returns the seconds it took."""
     import time
 
     from .demo import ODE_TO_JOY, sing, tune_notes
@@ -193,7 +194,19 @@ def warm() -> float:
 
     t0 = time.perf_counter()
     track_melody(sing(tune_notes(ODE_TO_JOY[:6], 120.0), seed=0))
+    _warm_voice()
     return time.perf_counter() - t0
+
+
+def _warm_voice() -> None:
+    """Prepare the neural voice's model once (into the user's cache), where it is installed,
+    so the first ``speak`` starts at once."""
+    from .speech.engines import voices
+
+    if any(v.engine == "piper" for v in voices()):
+        from .speech.engines import piper_model
+
+        piper_model()
 
 
 # ----------------------------------------------------------------------------------------------

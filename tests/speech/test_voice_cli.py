@@ -73,7 +73,8 @@ def test_speak_listen_convert_and_sing_from_the_command_line(folder):
     assert doc["voices"] == ["joe"] and doc["segments"][0]["text"].startswith("Music")
     r = run("listen", "talk.wav", "-o", "talk.srt", cwd=folder)
     assert r.returncode == 0, r.stderr
-    assert "music" in r.stdout and "sound" in r.stdout
+    heard = r.stdout.splitlines()[0].split()
+    assert len(set(heard) & {"music", "is", "the", "art", "of", "sound", "in", "time"}) >= 6
     assert "00:00:00," in (folder / "talk.srt").read_text()
     r = run("listen", "talk.wav", "--json", cwd=folder)
     words = json.loads(r.stdout)["utterances"][0]["words"]
@@ -100,7 +101,7 @@ def test_speak_listen_convert_and_sing_from_the_command_line(folder):
     (("speak", "hola", "--voice", "joe", "--lang", "es", "-o", "a.wav"), "not Spanish"),
     (("speak", "hello", "--voice", "nobody", "-o", "a.wav"), "not a voice"),
     (("speak", "hello", "--rate", "9", "-o", "a.wav"), "rate"),
-    (("speak", "long.txt", "-o", "a.wav"), "100,000"),
+    (("speak", "long.txt", "-o", "a.wav"), "at most 30,000"),
     (("speak", "missing.txt", "-o", "a.wav"), "no such file"),
     (("speak", "hello", "-o", "a.txt"), "unknown audio type"),
     (("listen", "song.wav"), "not a readable WAV"),

@@ -49,7 +49,7 @@ PIPER_FAST_POWER = 0.66
 ESPEAK_SLOW_POWER = 0.94
 ESPEAK_FAST_POWER = 0.8
 _CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
-_TIMEOUT = 600  # seconds for one espeak-ng call; a 100,000-character text takes about 20 s
+_TIMEOUT = 600  # seconds for one espeak-ng call; a 30,000-character text takes about 6 s
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +323,7 @@ _MODEL_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _piper_model() -> PiperModel:
+def piper_model() -> PiperModel:
     files = _piper_files()
     if files is None:
         raise _no_voices()
@@ -361,7 +361,7 @@ class Speaker:
 
     def _piper(self, text: str, rate: float) -> np.ndarray:
         with _MODEL_LOCK:
-            model = _piper_model()
+            model = piper_model()
         pieces = []
         gap = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
         for sentence in phonemize(text, model.espeak_voice):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from ..errors import ParameterError
 from .numbers import LANGUAGES, number_words, ordinal_words
 
-MAX_CHARS = 100_000  # about two hours of speech; longer texts are refused
+MAX_CHARS = 30_000  # about half an hour of speech; longer texts are refused (split them)
 _XML_NS = "{http://www.w3.org/XML/1998/namespace}"
 
 # The voices tunecraft knows (speech.engines) and the language each speaks.
