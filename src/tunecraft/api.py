@@ -837,6 +837,19 @@ def listen(source: Any, *, lang: str = "en", align: bool = True) -> Any:
                    align=align)
 
 
+def check_transcript_target(path: str | os.PathLike[str], *, overwrite: bool = False,
+                            inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
+    """Refuse, before any work, a transcript's target: not .txt/.json/.srt, an input, or a
+    file already there (unless ``overwrite``)."""
+    from .io.bundle import refuse_replacing
+
+    p = Path(path)
+    if p.suffix.lower() not in (".txt", ".json", ".srt"):
+        raise OutputFileError(p, "a transcript is written as .txt, .json or .srt")
+    refuse_replacing(p, (p,), overwrite=overwrite, inputs=inputs)
+    return p
+
+
 def save_transcript(transcript: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
                     inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """Write a transcript as plain text (.txt), JSON with word times (.json) or subtitles
@@ -844,16 +857,12 @@ def save_transcript(transcript: Any, path: str | os.PathLike[str], *, overwrite:
     ``overwrite``."""
     import json
 
-    from .io.bundle import refuse_replacing
     from .io.files import atomic_output
 
-    p = Path(path)
+    p = check_transcript_target(path, overwrite=overwrite, inputs=inputs)
     kinds = {".txt": lambda t: t.text + "\n",
              ".json": lambda t: json.dumps(t.to_dict(), indent=2, ensure_ascii=False) + "\n",
              ".srt": lambda t: t.to_srt()}
-    if p.suffix.lower() not in kinds:
-        raise OutputFileError(p, "a transcript is written as .txt, .json or .srt")
-    refuse_replacing(p, (p,), overwrite=overwrite, inputs=inputs)
     with atomic_output(p) as tmp:
         tmp.write_text(kinds[p.suffix.lower()](transcript), encoding="utf-8")
     return p

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import OutputFileError
 from .main import _quiet_option, _slug, _Spinner, _verbose_option, cli
 
 LANGS = click.Choice(["en", "es", "pt"])
@@ -64,6 +63,7 @@ def speak(text: tuple[str, ...], output: Path | None, lang: str, voice: str | No
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@_verbose_option
 def voices(as_json: bool) -> None:
     """List the voices installed here (what --voice takes)."""
     from .. import api
@@ -95,16 +95,9 @@ def listen(audio: Path, output: Path | None, lang: str, as_json: bool, force: bo
            quiet_cmd: bool) -> None:
     """Write down the English speech in AUDIO (pocketsphinx, offline)."""
     from .. import api
-    from ..speech.listen import check_language
 
-    check_language(lang)
     if output is not None:
-        probe = output.suffix.lower()
-        if probe not in (".txt", ".json", ".srt"):
-            raise OutputFileError(output, "a transcript is written as .txt, .json or .srt")
-        from ..io.bundle import refuse_replacing
-
-        refuse_replacing(output, (output,), overwrite=force, inputs=[audio])
+        api.check_transcript_target(output, overwrite=force, inputs=[audio])
     with _Spinner(quiet_cmd, "listening"):
         transcript = api.listen(audio, lang=lang,
                                 align=as_json or (output is not None
