@@ -34,6 +34,7 @@ VOICE_RANGE = {"joe": (45, 67), "en-us": (45, 67), "en-gb": (45, 67), "es": (45,
 MAX_NOTES = 5000
 MAX_SECONDS = 20 * 60.0
 PRE_ONSET_S = 0.12  # the longest onset consonant placed before the beat
+PHRASE_REST_S = 0.3  # a rest this long between notes ends a phrase
 GLIDE_S = 0.06
 VIBRATO_HZ = 5.5
 VIBRATO_ST = 0.35  # half the swing, semitones
@@ -324,79 +325,84 @@ def _note_frames(piece: _Piece, length: int, pitch: float, before: float | None,
     return f0, np.ascontiguousarray(sp), ap, pre
 
 
+def _phrases(sung: Sequence[SungNote]) -> list[list[SungNote]]:
+    """Notes joined into phrases: a rest of :data:`PHRASE_REST_S` or more starts a new one."""
+    out: list[list[SungNote]] = []
+    for n in sung:
+        if out and n.start - out[-1][-1].end < PHRASE_REST_S:
+            out[-1].append(n)
+        else:
+            out.append([n])
+    return out
+
+
 def sing_notes(notes: Sequence[SungNote], *, voice: Voice, formant: float = 1.0,
                breath: float = 0.0, progress: Callable[[int, int], None] | None = None
                ) -> np.ndarray:
     """Mono samples at :data:`SAMPLE_RATE` of ``notes`` sung by ``voice``; note times are in
-    seconds from 0."""
-
+    seconds from 0. Each phrase is built as WORLD frames and synthesised in one piece (its
+    memory is the phrase's, not the song's)."""
     from .world import synthesize
 
     sung = [n for n in notes if n.syllable]
     if not sung:
         raise ParameterError("there is nothing to sing: no note carries a syllable")
-    end = max(n.end for n in notes)
-    total = math.ceil((end + 0.5) * FPS) + 1
-    bins = None
-    f0 = np.zeros(total)
-    ap = None
-    sp = None
+    out = np.zeros(math.ceil((max(n.end for n in notes) + 0.5) * SAMPLE_RATE), np.float32)
     parts: dict[int, dict[int, str]] = {}
     for n in sung:
         parts.setdefault(n.word, {})[n.part] = n.syllable or ""
     word_text = {w: "".join(p[k] for k in sorted(p)) for w, p in parts.items()}
     cache: dict[tuple[str, int], list[_Piece]] = {}
+    done = 0
     with Speaker() as speaker:
-        prev: SungNote | None = None
-        for i, n in enumerate(sung):
-            word = word_text[n.word]
-            key = (word.lower(), n.parts)
-            if key not in cache:
-                y = speaker.say(word, voice, rate=0.9)
-                if y.size < 256:
-                    y = np.pad(y, (0, 256 - y.size))
-                cache[key] = split_word(analyse(y, SAMPLE_RATE, precise=True), n.parts)
-            piece = cache[key][min(n.part, len(cache[key]) - 1)]
-            if sp is None:
-                bins = piece.sp.shape[1]
-                sp = np.full((total, bins), _SILENT_SP)
-                ap = np.ones((total, bins))
-            a = round(n.start * FPS)
-            length = max(2, round((n.end - n.start) * FPS))
-            legato = prev is not None and n.start - prev.end < 0.05
-            before = float(prev.pitch) if legato and prev is not None else None
-            nf0, nsp, nap, pre = _note_frames(piece, length, float(n.pitch), before, formant,
-                                              breath)
-            at = max(0, a - pre)
-            stop = min(total, at + nf0.size)
-            k = stop - at
-            # Crossfade into what the previous note left in these frames (its coda).
-            overlap = np.flatnonzero(f0[at:stop] > 0) if legato else np.zeros(0, int)
-            w = np.ones(k)
-            if overlap.size:
-                w[:overlap[-1] + 1] = np.linspace(0.3, 1.0, overlap[-1] + 1)
-            sp[at:stop] = np.exp(np.log(nsp[:k]) * w[:, None]
-                                 + np.log(sp[at:stop]) * (1 - w[:, None]))
-            ap[at:stop] = nap[:k] * w[:, None] + ap[at:stop] * (1 - w[:, None])
-            f0[at:stop] = nf0[:k]
-            prev = n
-            if progress is not None:
-                progress(i + 1, len(sung))
-    # Synthesise phrase by phrase (a rest of half a second or more ends one).
-    out = np.zeros(math.ceil(total * SAMPLE_RATE / FPS), np.float32)
-    sounding = np.convolve((sp.sum(axis=1) > bins * _SILENT_SP * 10).astype(float),
-                           np.ones(int(0.5 * FPS)), mode="same") > 0
-    hop = SAMPLE_RATE / FPS
-    for a, b in _runs(sounding):
-        seg = synthesize(Analysis(f0[a:b], sp[a:b], ap[a:b], SAMPLE_RATE))
-        s0 = round(a * hop)
-        s1 = min(out.size, s0 + seg.size)
-        fade = min(64, seg.size // 2)
-        if fade:
-            seg[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)
-            seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
-        out[s0:s1] += seg[:s1 - s0]
-    del bins
+        for phrase in _phrases(sung):
+            t0 = max(0.0, phrase[0].start - 2 * PRE_ONSET_S)
+            total = math.ceil((phrase[-1].end - t0 + 0.3) * FPS) + 1
+            f0 = np.zeros(total)
+            sp: np.ndarray | None = None
+            ap: np.ndarray | None = None
+            prev: SungNote | None = None
+            for n in phrase:
+                word = word_text[n.word]
+                key = (word.lower(), n.parts)
+                if key not in cache:
+                    y = speaker.say(word, voice, rate=0.9)
+                    if y.size < 256:
+                        y = np.pad(y, (0, 256 - y.size))
+                    cache[key] = split_word(analyse(y, SAMPLE_RATE, precise=True), n.parts)
+                piece = cache[key][min(n.part, len(cache[key]) - 1)]
+                if sp is None or ap is None:
+                    sp = np.full((total, piece.sp.shape[1]), _SILENT_SP)
+                    ap = np.ones((total, piece.sp.shape[1]))
+                legato = prev is not None and n.start - prev.end < 0.05
+                before = float(prev.pitch) if legato and prev is not None else None
+                length = max(2, round((n.end - n.start) * FPS))
+                nf0, nsp, nap, pre = _note_frames(piece, length, float(n.pitch), before,
+                                                  formant, breath)
+                at = max(0, round((n.start - t0) * FPS) - pre)
+                stop = min(total, at + nf0.size)
+                k = stop - at
+                # Crossfade into what the previous note left in these frames (its coda).
+                overlap = np.flatnonzero(f0[at:stop] > 0) if legato else np.zeros(0, int)
+                w = np.ones(k)
+                if overlap.size:
+                    w[:overlap[-1] + 1] = np.linspace(0.3, 1.0, overlap[-1] + 1)
+                sp[at:stop] = np.exp(np.log(nsp[:k]) * w[:, None]
+                                     + np.log(sp[at:stop]) * (1 - w[:, None]))
+                ap[at:stop] = nap[:k] * w[:, None] + ap[at:stop] * (1 - w[:, None])
+                f0[at:stop] = nf0[:k]
+                prev = n
+                done += 1
+                if progress is not None:
+                    progress(done, len(sung))
+            seg = synthesize(Analysis(f0, sp, ap, SAMPLE_RATE))
+            fade = min(64, seg.size // 2)
+            if fade:
+                seg[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)
+                seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+            s0 = round(t0 * SAMPLE_RATE)
+            s1 = min(out.size, s0 + seg.size)
+            out[s0:s1] += seg[:s1 - s0]
     return out
 
 
