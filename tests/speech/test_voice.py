@@ -373,6 +373,8 @@ def test_a_sung_melody_is_on_pitch_and_on_time():
     score = _melody([55, 57, 59, 60, 62, 60, 59, 55], beats=1.0, bpm=90)
     sung = api.sing(score, "ma ri po sa can ta la luz", lang="es")
     assert sung.voice == "es" and sung.transposed == 0
+    again = api.sing(score, "ma ri po sa can ta la luz", lang="es")
+    assert np.array_equal(sung.audio.samples, again.audio.samples)  # same request, same file
     f0, voiced, times = _pyin(sung.audio)
     within = heard = covered = total = 0
     for n in sung.notes:
