@@ -105,6 +105,15 @@ def ssml_effects() -> dict[str, float]:
             got = span(api.speak(f'<speak><prosody rate="{rate}">{text}</prosody></speak>',
                                  voice=voice, lang=lang).audio)
             out[f"{voice}: rate {rate} length ratio (want {want:.3f})"] = got / plain
+    for voice, lang, text in (("joe", "en", "one two three"), ("es", "es", "uno dos tres")):
+        said = api.speak(f'<speak><prosody volume="x-soft">{text}</prosody><break time="1s"/>'
+                         f'<prosody volume="x-loud">{text}</prosody></speak>', lang=lang,
+                         voice=voice)
+        x, sr = said.audio.samples[0].astype(np.float64), said.audio.sample_rate
+        rms = [float(np.sqrt(np.mean(x[int(g["start"] * sr):int((g["start"] + g["seconds"])
+                                                                  * sr)] ** 2)))
+               for g in said.segments]
+        out[f"{voice}: volume x-loud over x-soft, dB (want 20)"] = 20 * np.log10(rms[1] / rms[0])
     for ms in (500, 1500):
         a = api.speak(f'<speak>hello <break time="{ms}ms"/> world</speak>').audio
         x = a.samples[0]

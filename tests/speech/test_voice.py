@@ -293,6 +293,29 @@ def test_ssml_breaks_rates_and_volumes_are_heard():
 
 @needs_espeak
 @needs_world
+def test_emphasis_paragraphs_and_sentences_are_heard():
+    from tunecraft import api
+
+    said = api.speak('<speak><emphasis level="reduced">uno dos tres</emphasis><break '
+                     'time="1s"/><emphasis level="strong">uno dos tres</emphasis></speak>',
+                     lang="es")
+    reduced, strong = said.segments
+    assert strong["seconds"] > reduced["seconds"] * 1.15  # slower (0.85 against 1.1)
+    x, sr = said.audio.samples[0].astype(np.float64), said.audio.sample_rate
+
+    def rms(seg):
+        a, n = int(seg["start"] * sr), int(seg["seconds"] * sr)
+        return float(np.sqrt(np.mean(x[a:a + n] ** 2)))
+
+    # +3 dB against -3 dB; the limiter that brings speech to -16 LUFS takes back up to 3 dB
+    assert 2 < 20 * np.log10(rms(strong) / rms(reduced)) < 8
+    paras = api.speak("<speak><p>uno</p><p>dos</p></speak>", lang="es").audio
+    sents = api.speak("<speak><s>uno</s><s>dos</s></speak>", lang="es").audio
+    assert _longest_silence(paras) > _longest_silence(sents) + 0.25  # 0.7 s against 0.35 s
+
+
+@needs_espeak
+@needs_world
 def test_ssml_pitch_moves_the_voice_by_the_semitones_asked():
     from tunecraft import api
 
