@@ -338,9 +338,9 @@ def length_scale(rate: float) -> float:
 
 
 class Speaker:
-    """Speaks text with installed voices, one request at a time (same request, same samples).
-
-    Use as ``with Speaker() as s: s.say("Hello", voice, rate=1.0)``."""
+    """Speaks text with the installed voices; the same text and rate always make the same
+    samples. Use as ``with Speaker() as s: s.say("Hello", voice, rate=1.0)`` (a request's
+    scope, where a later engine may hold state)."""
 
     def __enter__(self) -> Speaker:
         return self
@@ -349,8 +349,8 @@ class Speaker:
         return None
 
     def say(self, text: str, voice: Voice, *, rate: float = 1.0) -> np.ndarray:
-        """Mono float32 samples at :data:`SAMPLE_RATE` (peak-normalised per call by neither
-        engine: levels are set by the caller)."""
+        """Mono float32 samples at :data:`SAMPLE_RATE`, as loud as the engine makes them (the
+        caller sets levels)."""
         if not 0.1 <= rate <= 10:
             raise ParameterError(f"speaking rate {rate:g} is outside 0.1-10")
         if not re.search(r"\w", text):
