@@ -1,7 +1,9 @@
-"""Same request + same seed = identical files: 20 requests across the verbs, hashed.
+"""Same request + same seed = identical files: 20 requests across the verbs, hashed, and 5
+voice requests where the voices are installed.
 
-Runs the CLI as a user types it (generate, story, arrange, continue, render, convert) and prints
-one SHA-256 per written file. Run it twice, or before and after a change, and compare:
+Runs the CLI as a user types it (generate, story, arrange, continue, render; speak, sing,
+convert-voice, generate --sing) and prints one SHA-256 per written file. Run it twice, or
+before and after a change, and compare:
 
     .venv/bin/python benchmarks/determinism.py --out /tmp/det-a --json /tmp/a.json
     .venv/bin/python benchmarks/determinism.py --out /tmp/det-b --inputs /tmp/det-a/inputs \
@@ -51,6 +53,17 @@ OTHER = [
     ("continue-audio", ["continue", "{inputs}/take.wav", "--duration", "6"]),
     ("render", ["render", "{inputs}/song.mid"]),
 ]
+VOICE = [
+    ("speak-en", ["speak", "Welcome to the studio. The session starts at 10:30."]),
+    ("speak-ssml-es", ["speak", "<speak>Hola <break time='300ms'/> <prosody pitch='+2st' "
+                                "rate='slow'>mundo, 2 horas</prosody></speak>", "--lang", "es"]),
+    ("sing", ["sing", "{inputs}/lyrics.txt", "--melody", "{inputs}/song.mid"]),
+    ("convert-voice", ["convert-voice", "{inputs}/hum.wav", "--pitch", "-3", "--formant",
+                       "0.9"]),
+    ("generate-sing", ["pop ballad with piano", "--duration", "12", "--lyrics",
+                       "{inputs}/lyrics.txt", "--sing"]),
+]
+_NO_SEED = ("render", "speak", "sing", "convert-voice")
 
 
 def digest(path: Path, root: Path) -> str:
@@ -65,12 +78,12 @@ def digest(path: Path, root: Path) -> str:
 def run(exe: str, name: str, args: list[str], out: Path, inputs: Path) -> dict[str, str]:
     target = out / name / f"{name}.wav"
     argv = [a.format(inputs=inputs) for a in args]
-    if argv[0] in ("story", "arrange", "continue", "render"):
+    if argv[0] in ("story", "arrange", "continue", *_NO_SEED):
         cmd = [exe, *argv]
     else:
         cmd = [exe, "generate", *argv]
-    cmd += ["--seed", "7", "-q", "-o", str(target)] if cmd[1] != "render" else ["-q", "-o",
-                                                                               str(target)]
+    cmd += ["-q", "-o", str(target)] if cmd[1] in _NO_SEED else ["--seed", "7", "-q", "-o",
+                                                                  str(target)]
     subprocess.run(cmd, check=True)
     return {str(p.relative_to(out / name)): digest(p, out)
             for p in sorted((out / name).rglob("*")) if p.is_file()}
@@ -94,7 +107,8 @@ def main() -> None:
         subprocess.run([exe, "demo", "-q", "-o", str(args.out / "demo.wav"), "--examples",
                         str(inputs)], check=True, env={**os.environ})
     hashes: dict[str, dict[str, str]] = {}
-    for name, argv in GENERATE + OTHER:
+    voices = shutil.which("espeak-ng") is not None
+    for name, argv in GENERATE + OTHER + (VOICE if voices else []):
         t0 = time.perf_counter()
         hashes[name] = run(exe, name, argv, args.out, inputs)
         print(f"{name:16s} {len(hashes[name])} files  {time.perf_counter() - t0:5.1f} s  "
