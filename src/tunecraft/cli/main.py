@@ -893,6 +893,7 @@ def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
                 click.echo(f"  {k[: -len('.overlap')]:<22} overlap {v:.3f}   KL {kl:.3f}")
 
 
+from . import serve as _serve  # noqa: E402,F401  (registers serve)
 from . import voice as _voice  # noqa: E402,F401  (registers speak, listen, sing...)
 
 

@@ -1,0 +1,245 @@
+"""What each kind of job takes and does: parameters by their CLI names, checked before a job
+is created, and the run that calls :mod:`tunecraft.api` and writes the job's files.
+
+:func:`check` turns a request body into clean parameters or raises
+:class:`~tunecraft.errors.ParameterError` with a message a musician understands (the server
+answers 422 and creates no job). :func:`run` does the work in a worker process and returns
+the files written, by kind ("wav", "mid", "musicxml", "json", "mp3", "stems"...): names inside
+the job's own folder, never paths from the request.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+
+KINDS = ("generate", "arrange", "continue", "story", "render", "transcribe", "speak", "sing")
+
+# name -> (type, required); "upload" values are ids of uploads, checked against their kind.
+_COMMON = {"seed": (int, False), "stems": (bool, False)}
+SPECS: dict[str, dict[str, tuple[Any, bool]]] = {
+    "generate": {"prompt": (str, True), "duration": (float, False), "bpm": (float, False),
+                 "key": (str, False), "meter": (str, False), "instruments": (list, False),
+                 "lyrics": (str, False), "sing": (bool, False), "voice": (str, False),
+                 "melody_engine": (str, False), **_COMMON},
+    "arrange": {"melody": ("upload:audio,midi,musicxml", True), "prompt": (str, True),
+                "duration": (float, False), **_COMMON},
+    "continue": {"source": ("upload:audio,midi,musicxml", True), "duration": (float, True),
+                 "prompt": (str, False), "only_new": (bool, False), **_COMMON},
+    "story": {"timeline": (list, True), "duration": (float, False), **_COMMON},
+    "render": {"source": ("upload:midi,musicxml", True), "stems": (bool, False)},
+    "transcribe": {"source": ("upload:audio", True)},
+    "speak": {"text": (str, True), "lang": (str, False), "voice": (str, False),
+              "rate": (float, False), "sample_rate": (int, False)},
+    "sing": {"melody": ("upload:midi,musicxml", True), "lyrics": (str, False),
+             "lang": (str, False), "voice": (str, False)},
+}
+MAX_TEXT = 30_000
+MAX_DURATION = 600.0
+
+
+def _typed(kind: str, name: str, value: Any, want: Any) -> Any:
+    what = f"{kind}: {name!r}"
+    if value is None:
+        return None
+    if want is bool:
+        if not isinstance(value, bool):
+            raise ParameterError(f"{what} must be true or false")
+        return value
+    if want is int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ParameterError(f"{what} must be a whole number")
+        return int(value)
+    if want is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value):
+            raise ParameterError(f"{what} must be a number")
+        return float(value)
+    if want is str:
+        if not isinstance(value, str):
+            raise ParameterError(f"{what} must be text")
+        if len(value) > MAX_TEXT:
+            raise ParameterError(f"{what} is longer than {MAX_TEXT:,} characters")
+        return value
+    if want is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.replace("\n", ",").split(",") if v.strip()] \
+                if name == "instruments" else [v for v in value.splitlines() if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ParameterError(f"{what} must be a list of text")
+        if len(value) > 200:
+            raise ParameterError(f"{what} has more than 200 entries")
+        return value
+    if isinstance(want, str) and want.startswith("upload:"):
+        if not isinstance(value, str) or not value.isalnum() or len(value) > 64:
+            raise ParameterError(f"{what} must be the id of an upload")
+        return value
+    raise AssertionError(want)  # pragma: no cover
+
+
+def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str | None]
+          ) -> dict[str, Any]:
+    """Clean parameters for a job of ``kind``, or ParameterError. ``upload_kind(id)`` says
+    what an upload holds ("audio", "midi", "musicxml") or None when there is no such upload.
+    The values are checked as the verbs check them (a tempo, a key, a meter, a voice) so a
+    job that is created can run."""
+    if kind not in KINDS:
+        raise ParameterError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    spec = SPECS[kind]
+    unknown = sorted(set(body) - set(spec) - {"kind"})
+    if unknown:
+        raise ParameterError(f"{kind} does not take {', '.join(repr(u) for u in unknown)} "
+                             f"(it takes {', '.join(spec)})")
+    params: dict[str, Any] = {}
+    for name, (want, required) in spec.items():
+        value = _typed(kind, name, body.get(name), want)
+        if value is None or (isinstance(value, str | list) and not value and required):
+            if required:
+                raise ParameterError(f"{kind} needs {name!r}")
+            continue
+        if isinstance(want, str) and want.startswith("upload:"):
+            have = upload_kind(value)
+            allowed = want.split(":", 1)[1].split(",")
+            if have is None:
+                raise ParameterError(f"{kind}: no upload {value!r} (POST the file to "
+                                     "/api/uploads first)")
+            if have not in allowed:
+                raise ParameterError(f"{kind}: {name!r} must be {' or '.join(allowed)}, "
+                                     f"and upload {value!r} is {have}")
+        params[name] = value
+    _check_values(kind, params)
+    return params
+
+
+def _check_values(kind: str, p: dict[str, Any]) -> None:
+    from .. import api
+
+    if "seed" in p and not 0 <= p["seed"] < 2**32:
+        raise ParameterError("seed must be between 0 and 4294967295")
+    if "duration" in p and not 1.0 <= p["duration"] <= MAX_DURATION:
+        raise ParameterError(f"duration must be between 1 and {MAX_DURATION:g} seconds")
+    if kind == "generate":
+        api.understand(p["prompt"], duration=p.get("duration"), bpm=p.get("bpm"),
+                       key=p.get("key"), meter=p.get("meter"))
+        if p.get("melody_engine") not in (None, "rules", "learned"):
+            raise ParameterError("melody_engine is 'rules' or 'learned'")
+        if p.get("sing") and not p.get("lyrics"):
+            raise ParameterError("singing needs words: give lyrics with sing")
+    if kind in ("arrange", "continue") and p.get("prompt") is not None \
+            and not p["prompt"].strip():
+        raise ParameterError(f"{kind}: the prompt is empty")
+    if kind == "story":
+        from ..compose.story import parse_timeline
+
+        parse_timeline(p["timeline"])
+    if kind == "speak":
+        from ..speech.speak import check_rate, check_sample_rate
+
+        check_rate(p.get("rate", 1.0))
+        check_sample_rate(p.get("sample_rate", 22050))
+        if not p["text"].strip():
+            raise ParameterError("speak: there is no text to speak")
+    if kind in ("speak", "sing") and p.get("lang") not in (None, "en", "es", "pt"):
+        raise ParameterError(f"{kind}: lang is 'en', 'es' or 'pt'")
+
+
+# ----------------------------------------------------------------------------------------------
+# Running
+
+
+def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
+    """The files of a written bundle by kind, the stems zipped, an MP3 beside the WAV."""
+    from ..io.audio import read_audio, write_audio
+
+    files: dict[str, str] = {}
+    for p in map(Path, paths):
+        if p.is_file() and p.parent == folder:  # the stems are zipped below
+            files[p.suffix.lstrip(".").lower()] = p.name
+    wav = folder / files["wav"] if "wav" in files else None
+    if wav is not None:
+        mp3 = wav.with_suffix(".mp3")
+        write_audio(read_audio(wav), mp3)
+        files["mp3"] = mp3.name
+    stem_dir = next((p for p in folder.iterdir() if p.is_dir() and p.name.endswith("-stems")),
+                    None)
+    if stems and stem_dir is not None:
+        z = folder / "stems.zip"
+        with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as out:
+            for f in sorted(stem_dir.glob("*.wav")):
+                out.write(f, arcname=f.name)
+        files["stems"] = z.name
+    return files
+
+
+def run(kind: str, params: Mapping[str, Any], folder: Path,
+        upload_path: Callable[[str], Path],
+        progress: Callable[[float, str], None]) -> dict[str, str]:
+    """Do one job, writing into ``folder``; the files written, by kind."""
+    from .. import api
+
+    folder.mkdir(parents=True, exist_ok=True)
+    p = dict(params)
+    stems = bool(p.get("stems"))
+    out = folder / f"{kind}.wav"
+
+    def step(stage: str, fraction: float) -> None:
+        progress(fraction, stage)
+
+    if kind == "generate":
+        take = api.generate(p["prompt"], duration=p.get("duration"), seed=p.get("seed"),
+                            bpm=p.get("bpm"), key=p.get("key"), meter=p.get("meter"),
+                            instruments=p.get("instruments"), stems=stems,
+                            lyrics=p.get("lyrics"), sing=bool(p.get("sing")),
+                            voice=p.get("voice"),
+                            melody_engine=p.get("melody_engine") or "rules", progress=step)
+        progress(0.92, "writing files")
+        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+    if kind == "arrange":
+        progress(0.05, "hearing the melody")
+        take = api.arrange(upload_path(p["melody"]), p["prompt"], seed=p.get("seed"),
+                           duration=p.get("duration"), stems=stems)
+        progress(0.9, "writing files")
+        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+    if kind == "continue":
+        progress(0.05, "reading the piece")
+        take = api.continue_music(upload_path(p["source"]), duration=p["duration"],
+                                  prompt=p.get("prompt"), seed=p.get("seed"),
+                                  only_new=bool(p.get("only_new")), stems=stems)
+        progress(0.9, "writing files")
+        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+    if kind == "story":
+        progress(0.05, "composing")
+        take = api.story(p["timeline"], duration=p.get("duration"), seed=p.get("seed"),
+                         stems=stems)
+        progress(0.9, "writing files")
+        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+    if kind == "render":
+        progress(0.05, "rendering")
+        score = api.load(upload_path(p["source"]))
+        bundle = api.save(score, out, stems=stems)
+        return _bundle_files(bundle.paths, folder, stems)
+    if kind == "transcribe":
+        progress(0.05, "listening (Basic Pitch)")
+        result = api.transcribe(upload_path(p["source"]))
+        mid, js = api.save_transcription(result, folder / "transcription.mid")
+        return {"mid": mid.name, "json": js.name}
+    if kind == "speak":
+        progress(0.05, "speaking")
+        result = api.speak(p["text"], lang=p.get("lang", "en"), voice=p.get("voice"),
+                           rate=p.get("rate", 1.0), sample_rate=p.get("sample_rate", 22050))
+        wav, js = api.save_voice(result, out)
+        api.save_voice(result, out.with_suffix(".mp3"), overwrite=True)
+        return {"wav": wav.name, "json": js.name, "mp3": out.with_suffix(".mp3").name}
+    if kind == "sing":
+        progress(0.05, "singing")
+        result = api.sing(upload_path(p["melody"]), p.get("lyrics"), lang=p.get("lang"),
+                          voice=p.get("voice"))
+        wav, js = api.save_voice(result, out)
+        api.save_voice(result, out.with_suffix(".mp3"), overwrite=True)
+        return {"wav": wav.name, "json": js.name, "mp3": out.with_suffix(".mp3").name}
+    raise ParameterError(f"unknown kind {kind!r}")  # pragma: no cover  (checked on submit)
