@@ -21,6 +21,8 @@ APT_SOUNDFONT := musescore-general-soundfont-lossless
 # The voices: espeak-ng speaks Spanish and Portuguese and gives the neural English voice its
 # phonemes. Installed on its own too; without it, `speak` and `sing` say what is missing.
 APT_VOICE := espeak-ng
+# The studio's browser test drives Debian's chromium (Playwright's own download is never used).
+APT_BROWSER := chromium
 
 .PHONY: demo test install install-dev apt lint bench model clean
 
@@ -38,8 +40,8 @@ install-dev: $(VENV)/.dev-stamp
 # (or without root) tunecraft renders through its pure-pip fallback (tinysoundfont + TimGM6mb).
 $(VENV)/.apt-stamp:
 	@mkdir -p $(VENV)
-	@if dpkg -s $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) >/dev/null 2>&1; then \
-	  echo "apt: $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) already installed"; \
+	@if dpkg -s $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) $(APT_BROWSER) >/dev/null 2>&1; then \
+	  echo "apt: $(APT_PACKAGES) $(APT_SOUNDFONT) $(APT_VOICE) $(APT_BROWSER) already installed"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq; \
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null) \
@@ -51,6 +53,9 @@ $(VENV)/.apt-stamp:
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_VOICE) >/dev/null) \
 	    && echo "apt: installed $(APT_VOICE)" \
 	    || echo "apt: could not install $(APT_VOICE); tunecraft cannot speak or sing"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_BROWSER) >/dev/null) \
+	    && echo "apt: installed $(APT_BROWSER)" \
+	    || echo "apt: could not install $(APT_BROWSER); the browser test will skip"; \
 	else \
 	  echo "apt: not usable here; using the pure-pip renderer"; \
 	fi

@@ -25,7 +25,7 @@ SMALLER = {
     "corpus:essen-folk:500": "corpus:essen-folk:12",
     '--duration 300': '--duration 60',
 }
-SKIP = ("make ", "source ", "tunecraft --help")
+SKIP = ("make ", "source ", "tunecraft --help", "tunecraft serve")
 # The voice examples need espeak-ng (apt) and tunecraft[voice]; where they are missing the
 # product says so in one line, and these examples are not run.
 VOICE_COMMANDS = ("tunecraft speak", "tunecraft listen", "tunecraft convert-voice",

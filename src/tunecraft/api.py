@@ -946,7 +946,7 @@ def save_voice(result: Any, path: str | os.PathLike[str], *, overwrite: bool = F
 
 def studio_app(*, data: str | os.PathLike[str] | None = None, workers: int = 2,
                api_key: str | None = None, max_upload_mb: float = 100,
-               start_workers: bool = True) -> Any:
+               start_workers: bool = True, page: bool = True) -> Any:
     """The studio's ASGI application: the HTTP API over these verbs, a job queue run by
     ``workers`` processes, and a library in ``data`` (SQLite plus files; default a per-user
     folder) that survives restarts. Needs the ``[web]`` extra."""
@@ -960,4 +960,4 @@ def studio_app(*, data: str | os.PathLike[str] | None = None, workers: int = 2,
     folder = Path(data) if data is not None else default_data_dir()
     return create_app(Settings(folder, workers=workers, api_key=api_key or None,
                                max_upload=int(max_upload_mb * 2**20),
-                               start_workers=start_workers))
+                               start_workers=start_workers, page=page))

@@ -23,7 +23,7 @@ from tunecraft.score import Note, Score, TempoChange, Track
 
 
 def _client(folder: Path, **kw) -> TestClient:
-    return TestClient(api.studio_app(data=folder, **kw))
+    return TestClient(api.studio_app(data=folder, page=False, **kw))
 
 
 def _wait(client: TestClient, job_id: str, timeout: float = 120.0) -> dict:

@@ -53,6 +53,7 @@ class Settings:
     api_key: str | None = None
     max_upload: int = MAX_UPLOAD
     start_workers: bool = True
+    page: bool = True
 
 
 def default_data_dir() -> Path:
@@ -263,7 +264,21 @@ def create_app(settings: Settings) -> Any:
         return {"id": up.id, "kind": kind, "seconds": round(seconds, 3) if seconds else None,
                 "name": up.name, "bytes": up.bytes}
 
+    if settings.page:
+        _mount_page(app, store)
     return app
+
+
+def _mount_page(app: FastAPI, store: Store) -> None:
+    """The studio page at ``/`` (Gradio, analytics off, system fonts)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from .page import build, theme
+
+    gr.mount_gradio_app(app, build(store), path="/", theme=theme(),
+                        allowed_paths=[str(store.folder / "jobs")],
+                        footer_links=[], ssr_mode=False)
 
 
 async def _receive(request: Request, folder: Path, limit: int) -> tuple[str, str, Path]:

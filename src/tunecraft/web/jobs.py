@@ -165,6 +165,13 @@ def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
         mp3 = wav.with_suffix(".mp3")
         write_audio(read_audio(wav), mp3)
         files["mp3"] = mp3.name
+    if "mid" in files:  # a piano roll for the page
+        from ..evaluate.plots import piano_roll_png
+        from ..io.formats import read_score
+
+        roll = folder / "roll.png"
+        piano_roll_png(read_score(folder / files["mid"]), roll)
+        files["png"] = roll.name
     stem_dir = next((p for p in folder.iterdir() if p.is_dir() and p.name.endswith("-stems")),
                     None)
     if stems and stem_dir is not None:

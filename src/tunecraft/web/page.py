@@ -1,0 +1,298 @@
+"""The studio page (Gradio), mounted at ``/`` in the same app as the HTTP API.
+
+Every button submits a job to the same queue the API uses (so the library holds what the page
+made) and follows it to the end with a progress bar. Nothing on the page loads from another
+host: system fonts, analytics off.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import TunecraftError
+from . import jobs as job_kinds
+from .store import Job, Store
+
+# Examples: a few requests from the founding documents (MusicLM's demo captions) and our own,
+# in English, Spanish and Portuguese.
+EXAMPLES = [
+    ["An 80s driving pop song with heavy drums and synth pads in the background", 30],
+    ["A calming violin melody backed by a distorted guitar riff", 30],
+    ["A cheerful country song with acoustic guitars", 30],
+    ["upbeat bossa nova with flute, 120 bpm", 45],
+    ["una cumbia alegre con acordeón", 30],
+    ["um samba animado com cavaquinho e pandeiro", 30],
+    ["laid-back lofi hip hop with rhodes, 85 bpm", 40],
+    ["a string quartet, slow and sad, in D minor", 45],
+]
+FINAL = ("done", "failed", "cancelled")
+
+
+def _follow(store: Store, job: Job, progress: Any, timeout: float = 1800.0) -> Job:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        now = store.job(job.id)
+        if now is None:
+            raise TunecraftError("the job was deleted")
+        if progress is not None:
+            progress(now.progress, desc=now.stage or now.status)
+        if now.status in FINAL:
+            return now
+        time.sleep(0.25)
+    raise TunecraftError("the job did not finish in time")
+
+
+def _outputs(store: Store, job: Job) -> tuple[Any, ...]:
+    """(audio, piano roll, files, summary) of a finished job."""
+    folder = store.job_folder(job.id)
+    files = job.files
+    audio = str(folder / files["wav"]) if "wav" in files else None
+    roll = str(folder / files["png"]) if "png" in files else None
+    downloads = [str(folder / name) for key, name in files.items() if key != "png"]
+    return audio, roll, downloads, _summary(store, job)
+
+
+def _summary(store: Store, job: Job) -> str:
+    """What the job made, in a few lines, and what was understood of the request."""
+    if job.status != "done":
+        return f"**{job.status}**: {job.error or ''}"
+    lines = [f"**{job.kind}** done in {job.seconds:.1f} s (job `{job.id}`)"]
+    doc_name = job.files.get("json")
+    doc: dict[str, Any] = {}
+    if doc_name:
+        try:
+            doc = json.loads((store.job_folder(job.id) / doc_name).read_text())
+        except (OSError, ValueError):
+            doc = {}
+    summary = doc.get("summary") or {}
+    if summary:
+        lines.append(f"**{summary.get('title', '')}**: {summary.get('bpm', 0):g} bpm, "
+                     f"{summary.get('key', '?')}, {summary.get('meter', '?')}, "
+                     f"{summary.get('duration_seconds', 0):.1f} s")
+        sections = summary.get("sections") or []
+        if sections:
+            lines.append("Sections: " + ", ".join(
+                f"{s.get('name')} (bar {s.get('bar')}, {s.get('start_seconds', 0):.1f} s)"
+                for s in sections))
+        tracks = summary.get("tracks") or []
+        if tracks:
+            lines.append("Instruments: " + ", ".join(str(t.get("name")) for t in tracks))
+    if doc.get("warnings"):
+        lines.append("Warnings: " + "; ".join(doc["warnings"]))
+    if doc.get("explanation"):
+        lines.append("What I understood:\n\n```\n" + "\n".join(doc["explanation"]) + "\n```")
+    return "\n\n".join(lines)
+
+
+def build(store: Store) -> Any:
+    """The Blocks of the studio page over ``store``."""
+    import gradio as gr
+
+    from .. import api
+
+    styles = sorted(s["name"] for s in api.styles())
+
+    def submit(kind: str, body: dict[str, Any], progress: Any) -> tuple[Any, ...]:
+        body = {k: v for k, v in body.items() if v not in (None, "", [])}
+        try:
+            params = job_kinds.check(kind, body, lambda i: (u.kind if (u := store.upload(i))
+                                                            else None))
+        except TunecraftError as exc:
+            raise gr.Error(" ".join(str(exc).split())) from None
+        job = _follow(store, store.add_job(kind, params), progress)
+        if job.status != "done":
+            raise gr.Error(f"{job.status}: {job.error or ''}")
+        return _outputs(store, job)
+
+    def uploaded(path: str | None) -> str:
+        """A file from the page becomes an upload, as the API would take it."""
+        if not path:
+            raise gr.Error("choose a file first")
+        from .app import _check_upload, sniff
+
+        src = Path(path)
+        data = src.read_bytes()
+        kind = sniff(data[:8192])
+        if kind is None:
+            raise gr.Error("the file is not audio (WAV, FLAC, MP3, OGG, AIFF), MIDI or MusicXML")
+        import tempfile
+
+        folder = store.folder / "uploads"
+        with tempfile.NamedTemporaryFile(dir=folder, prefix="up-", suffix=".part",
+                                         delete=False) as tmp:
+            tmp.write(data)
+        try:
+            final, seconds = _check_upload(kind, Path(tmp.name))
+        except (TunecraftError, OSError) as exc:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise gr.Error(f"the file is not readable {kind}: {exc}") from None
+        return store.add_upload(kind, src.name, final.name, final.stat().st_size, seconds).id
+
+    def num(x: Any) -> Any:
+        return None if x in (None, "") else x
+
+    def typed(text: Any, kind: type, name: str) -> Any:
+        """A number typed in a text box; empty is None."""
+        text = str(text or "").strip()
+        if not text:
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise gr.Error(f"{name} must be a {'whole ' if kind is int else ''}number, not "
+                           f"{text!r}") from None
+
+    with gr.Blocks(title="tunecraft studio", analytics_enabled=False) as page:
+        gr.Markdown("# tunecraft studio\nDescribe music, hum a tune, continue a piece, tell a "
+                    "story, speak and sing. Everything runs on this computer.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                with gr.Tab("Describe"):
+                    prompt = gr.Textbox(label="Describe the music (English, Spanish or "
+                                              "Portuguese)", lines=2, elem_id="prompt")
+                    with gr.Row():
+                        duration = gr.Number(label="Seconds", value=30, minimum=1,
+                                             maximum=600, elem_id="duration")
+                        seed = gr.Textbox(label="Seed", placeholder="empty: a new one",
+                                          elem_id="seed")
+                        bpm = gr.Textbox(label="BPM", placeholder="empty: as described")
+                    with gr.Row():
+                        key = gr.Textbox(label="Key (optional, e.g. D minor)")
+                        meter = gr.Textbox(label="Meter (optional, e.g. 6/8)")
+                        style = gr.Dropdown(choices=["", *styles], value="",
+                                            label="Style (optional)")
+                    lyrics = gr.Textbox(label="Lyrics (optional)", lines=3)
+                    sing = gr.Checkbox(label="Sing the lyrics with a voice")
+                    go = gr.Button("Generate", variant="primary", elem_id="generate")
+                    gr.Examples(EXAMPLES, [prompt, duration])
+                with gr.Tab("Melody"):
+                    melody = gr.Audio(label="Hum, whistle or upload a tune", type="filepath",
+                                      sources=["upload", "microphone"])
+                    melody_file = gr.File(label="...or a MIDI / MusicXML melody",
+                                          file_types=[".mid", ".midi", ".musicxml", ".mxl"])
+                    arr_prompt = gr.Textbox(label="Arrange it as", value="string quartet")
+                    arr_go = gr.Button("Arrange", variant="primary")
+                with gr.Tab("Continue"):
+                    cont_file = gr.File(label="A piece to continue (audio, MIDI, MusicXML)")
+                    cont_seconds = gr.Number(label="Seconds to add", value=20, minimum=1)
+                    cont_prompt = gr.Textbox(label="Changes (optional, e.g. faster, with "
+                                                   "strings)")
+                    cont_go = gr.Button("Continue", variant="primary")
+                with gr.Tab("Story"):
+                    timeline = gr.Textbox(label="Timeline: one 'M:SS prompt' per line",
+                                          lines=5, value="0:00 calm piano\n0:15 "
+                                                         "energetic rock\n0:30 gentle strings")
+                    story_seconds = gr.Number(label="Seconds", value=45)
+                    story_go = gr.Button("Compose the story", variant="primary")
+                with gr.Tab("Voice"):
+                    speech = gr.Textbox(label="Text or SSML to speak", lines=3)
+                    lang = gr.Dropdown(["en", "es", "pt"], value="en", label="Language")
+                    speak_go = gr.Button("Speak", variant="primary")
+                    sing_file = gr.File(label="A melody to sing (MIDI / MusicXML)")
+                    sing_words = gr.Textbox(label="Words to sing", lines=2)
+                    sing_go = gr.Button("Sing", variant="primary")
+                with gr.Tab("Library"):
+                    query = gr.Textbox(label="Search prompts")
+                    table = gr.Dataframe(headers=["id", "kind", "status", "prompt", "seconds"],
+                                         interactive=False, elem_id="library")
+                    refresh = gr.Button("Refresh")
+                    chosen = gr.Textbox(label="Job id to open or delete")
+                    with gr.Row():
+                        open_go = gr.Button("Open")
+                        delete_go = gr.Button("Delete", variant="stop")
+            with gr.Column(scale=2):
+                player = gr.Audio(label="Result", type="filepath", interactive=False,
+                                  elem_id="player")
+                roll = gr.Image(label="Piano roll", type="filepath", interactive=False)
+                info = gr.Markdown(elem_id="info")
+                files = gr.File(label="Downloads", file_count="multiple", interactive=False,
+                                elem_id="downloads")
+        results = [player, roll, files, info]
+        tracker = gr.Progress()  # Gradio gives each call its own, by this default
+
+        def do_generate(p, d, s, b, k, m, st, ly, si, progress=tracker):
+            text = f"{p} ({st})" if st and st.lower() not in (p or "").lower() else p
+            return submit("generate", {"prompt": text, "duration": num(d),
+                                       "seed": typed(s, int, "the seed"),
+                                       "bpm": typed(b, float, "BPM"), "key": k, "meter": m,
+                                       "lyrics": ly,
+                                       "sing": bool(si) or None}, progress)
+
+        go.click(do_generate, [prompt, duration, seed, bpm, key, meter, style, lyrics, sing],
+                 results)
+
+        def do_arrange(audio_path, midi, p, progress=tracker):
+            source = audio_path or (midi if isinstance(midi, str) else getattr(midi, "name",
+                                                                               None))
+            return submit("arrange", {"melody": uploaded(source), "prompt": p}, progress)
+
+        arr_go.click(do_arrange, [melody, melody_file, arr_prompt], results)
+
+        def do_continue(f, secs, p, progress=tracker):
+            path = f if isinstance(f, str) else getattr(f, "name", None)
+            return submit("continue", {"source": uploaded(path), "duration": num(secs),
+                                       "prompt": p}, progress)
+
+        cont_go.click(do_continue, [cont_file, cont_seconds, cont_prompt], results)
+
+        def do_story(lines, secs, progress=tracker):
+            return submit("story", {"timeline": lines, "duration": num(secs)}, progress)
+
+        story_go.click(do_story, [timeline, story_seconds], results)
+
+        def do_speak(text, language, progress=tracker):
+            return submit("speak", {"text": text, "lang": language}, progress)
+
+        speak_go.click(do_speak, [speech, lang], results)
+
+        def do_sing(f, words, language, progress=tracker):
+            path = f if isinstance(f, str) else getattr(f, "name", None)
+            return submit("sing", {"melody": uploaded(path), "lyrics": words,
+                                   "lang": language}, progress)
+
+        sing_go.click(do_sing, [sing_file, sing_words, lang], results)
+
+        def library(q):
+            return [[j.id, j.kind, j.status, (j.params.get("prompt") or j.params.get("text")
+                                              or "")[:80], j.seconds]
+                    for j in store.jobs(q=q or None, limit=200)]
+
+        refresh.click(library, [query], [table])
+        query.submit(library, [query], [table])
+        page.load(library, [query], [table])
+
+        def do_open(job_id):
+            job = store.job((job_id or "").strip())
+            if job is None:
+                raise gr.Error("no such job")
+            if job.status != "done":
+                return None, None, [], _summary(store, job)
+            return _outputs(store, job)
+
+        open_go.click(do_open, [chosen], results)
+
+        def do_delete(job_id, q):
+            job = store.job((job_id or "").strip())
+            if job is None:
+                raise gr.Error("no such job")
+            import shutil
+
+            store.cancel(job.id)
+            store.delete(job.id)
+            shutil.rmtree(store.job_folder(job.id), ignore_errors=True)
+            return library(q)
+
+        delete_go.click(do_delete, [chosen, query], [table])
+    return page
+
+
+def theme() -> Any:
+    """Gradio's default look with system fonts (its own would load from Google Fonts)."""
+    import gradio as gr
+
+    system = ["ui-sans-serif", "system-ui", "sans-serif"]
+    mono = ["ui-monospace", "monospace"]
+    return gr.themes.Default(font=system, font_mono=mono)
