@@ -145,7 +145,9 @@ def build(store: Store) -> Any:
             raise gr.Error(f"{name} must be a {'whole ' if kind is int else ''}number, not "
                            f"{text!r}") from None
 
-    with gr.Blocks(title="tunecraft studio", analytics_enabled=False) as page:
+    # Gradio copies each file it shows into its cache: files older than a day are removed.
+    with gr.Blocks(title="tunecraft studio", analytics_enabled=False,
+                   delete_cache=(3600, 86400)) as page:
         gr.Markdown("# tunecraft studio\nDescribe music, hum a tune, continue a piece, tell a "
                     "story, speak and sing. Everything runs on this computer.")
         with gr.Row():
