@@ -289,3 +289,44 @@ def test_failed_jobs_say_why(studio, tmp_path):
                                                        "source": up.json()["id"]}).json()["id"])
     assert job["status"] == "failed" and "no such file" in job["error"]
     assert job["files"] == {}
+
+
+def test_a_finished_piece_is_changed_without_recomposing(studio):
+    client, _ = studio
+    first = _wait(client, client.post("/api/jobs", json={
+        "kind": "generate", "prompt": "a jazz trio with piano, 100 bpm, in C major",
+        "duration": 8, "seed": 5}).json()["id"])
+    assert first["status"] == "done"
+    original = client.get(first["files"]["json"]).json()["summary"]
+    names = [t["name"] for t in original["tracks"]]
+    piano = next(n for n in names if "Piano" in n)
+    drums = next(n for n in names if "Drum" in n or "Percussion" in n)
+    r = client.post("/api/jobs", json={"kind": "edit", "job": first["id"], "bpm": 132,
+                                       "key": "D major", "mute": [drums],
+                                       "instruments": [f"{piano}=organ"]})
+    assert r.status_code == 202, r.text
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "done", job
+    after = client.get(job["files"]["json"]).json()["summary"]
+    assert after["bpm"] == 132 and after["key"] == "D major"
+    assert drums not in [t["name"] for t in after["tracks"]]
+    organ = next(t for t in after["tracks"] if t["name"] == piano)
+    wanted = next(i["program"] for i in api.instruments() if "organ" in [i["name"], *i["words"]])
+    assert organ["program"] == wanted != next(t["program"] for t in original["tracks"]
+                                              if t["name"] == piano)
+    # The same notes, two semitones up, on the same beats: nothing was recomposed.
+    before = {t["name"]: (t["notes"], t["lowest_pitch"]) for t in original["tracks"]}
+    for t in after["tracks"]:
+        if t["name"] != drums:
+            assert t["notes"] == before[t["name"]][0]
+            assert t["lowest_pitch"] == before[t["name"]][1] + 2
+    for body, words in (
+            ({"kind": "edit", "job": first["id"], "mute": ["Kazoo"]}, "not a track"),
+            ({"kind": "edit", "job": first["id"], "key": "D minor"}, "keeps the mode"),
+            ({"kind": "edit", "job": first["id"], "instruments": [f"{piano}=spoons"]},
+             "not an instrument"),
+            ({"kind": "edit", "job": "f" * 32, "bpm": 90}, "not a finished piece"),
+            ({"kind": "edit", "job": first["id"], "solo": [drums], "mute": [drums]},
+             "nothing would be left")):
+        r = client.post("/api/jobs", json=body)
+        assert r.status_code == 422 and words in r.json()["detail"], (body, r.text)

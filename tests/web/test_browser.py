@@ -88,7 +88,8 @@ def test_type_generate_play_and_download_the_midi(server, tmp_path):
             outside.append(request.url)
 
         page.on("request", watch)
-        page.goto(server + "/", wait_until="networkidle")
+        page.goto(server + "/", wait_until="load", timeout=90_000)
+        page.locator("#generate").wait_for(timeout=90_000)
         page.locator("#prompt textarea").fill("calm celtic tune with tin whistle, 100 bpm")
         page.locator("#duration input").fill("8")
         page.locator("#seed textarea, #seed input").first.fill("4")

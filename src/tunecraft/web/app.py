@@ -179,7 +179,8 @@ def create_app(settings: Settings) -> Any:
         if not isinstance(body, dict):
             raise HTTPException(422, "the body must be a JSON object")
         kind = body.get("kind")
-        params = await asyncio.to_thread(job_kinds.check, kind, body, upload_kind)
+        params = await asyncio.to_thread(job_kinds.check, kind, body, upload_kind,
+                                         store.score_of)
         job = store.add_job(kind, params)
         return {"id": job.id}
 

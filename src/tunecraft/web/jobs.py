@@ -18,7 +18,8 @@ from typing import Any
 
 from ..errors import ParameterError
 
-KINDS = ("generate", "arrange", "continue", "story", "render", "transcribe", "speak", "sing")
+KINDS = ("generate", "arrange", "continue", "story", "render", "transcribe", "speak", "sing",
+         "edit")
 
 # name -> (type, required); "upload" values are ids of uploads, checked against their kind.
 _COMMON = {"seed": (int, False), "stems": (bool, False)}
@@ -38,6 +39,11 @@ SPECS: dict[str, dict[str, tuple[Any, bool]]] = {
               "rate": (float, False), "sample_rate": (int, False)},
     "sing": {"melody": ("upload:midi,musicxml", True), "lyrics": (str, False),
              "lang": (str, False), "voice": (str, False)},
+    # A finished piece changed without recomposing: another tempo or key, tracks muted or
+    # soloed, an instrument swapped ("Piano=organ"), then rendered again.
+    "edit": {"job": ("job", True), "bpm": (float, False), "key": (str, False),
+             "transpose": (int, False), "mute": (list, False), "solo": (list, False),
+             "instruments": (list, False), "stems": (bool, False)},
 }
 MAX_TEXT = 30_000
 MAX_DURATION = 600.0
@@ -79,13 +85,18 @@ def _typed(kind: str, name: str, value: Any, want: Any) -> Any:
         if not isinstance(value, str) or not value.isalnum() or len(value) > 64:
             raise ParameterError(f"{what} must be the id of an upload")
         return value
+    if want == "job":
+        if not isinstance(value, str) or not value.isalnum() or len(value) > 64:
+            raise ParameterError(f"{what} must be the id of a finished job")
+        return value
     raise AssertionError(want)  # pragma: no cover
 
 
-def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str | None]
-          ) -> dict[str, Any]:
+def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str | None],
+          job_score: Callable[[str], Path | None] = lambda _: None) -> dict[str, Any]:
     """Clean parameters for a job of ``kind``, or ParameterError. ``upload_kind(id)`` says
-    what an upload holds ("audio", "midi", "musicxml") or None when there is no such upload.
+    what an upload holds ("audio", "midi", "musicxml") or None when there is no such upload;
+    ``job_score(id)`` the score file of a finished job, or None.
     The values are checked as the verbs check them (a tempo, a key, a meter, a voice) so a
     job that is created can run."""
     if kind not in KINDS:
@@ -111,8 +122,14 @@ def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str |
             if have not in allowed:
                 raise ParameterError(f"{kind}: {name!r} must be {' or '.join(allowed)}, "
                                      f"and upload {value!r} is {have}")
+        if want == "job" and job_score(value) is None:
+            raise ParameterError(f"{kind}: job {value!r} is not a finished piece with a score")
         params[name] = value
     _check_values(kind, params)
+    if kind == "edit":
+        score_path = job_score(params["job"])
+        assert score_path is not None
+        edited(score_path, params)  # every change is tried now: a bad one is a 422
     return params
 
 
@@ -146,6 +163,69 @@ def _check_values(kind: str, p: dict[str, Any]) -> None:
             raise ParameterError("speak: there is no text to speak")
     if kind in ("speak", "sing") and p.get("lang") not in (None, "en", "es", "pt"):
         raise ParameterError(f"{kind}: lang is 'en', 'es' or 'pt'")
+
+
+def edited(score_path: Path, p: Mapping[str, Any]) -> Any:
+    """The score of a finished job with the changes of an ``edit`` job applied."""
+    from dataclasses import replace
+
+    from .. import api
+    from ..score import KeySignature, retempo, transpose
+
+    score = api.load(score_path)
+    names = [t.name for t in score.tracks]
+    lower = {n.lower(): n for n in names}
+
+    def known(name: str, what: str) -> str:
+        found = lower.get(name.strip().lower())
+        if found is None:
+            raise ParameterError(f"edit: {what} {name!r} is not a track of this piece "
+                                 f"({', '.join(names)})")
+        return found
+
+    if p.get("bpm") is not None:
+        if not 20 <= p["bpm"] <= 300:
+            raise ParameterError(f"edit: tempo {p['bpm']:g} bpm is outside 20-300")
+        score = retempo(score, p["bpm"])
+    shift = p.get("transpose") or 0
+    if p.get("key"):
+        target = KeySignature.parse(p["key"])
+        now = score.key_signatures[0]
+        if target.mode != now.mode:
+            raise ParameterError(f"edit: the piece is in {now.name}; a new key keeps the mode "
+                                 f"({now.mode}), so {target.name} cannot be reached by "
+                                 "transposing")
+        shift += (target.tonic - now.tonic + 6) % 12 - 6  # the nearer way
+    if not -24 <= shift <= 24:
+        raise ParameterError(f"edit: transposing by {shift} semitones is more than two octaves")
+    score = transpose(score, shift)
+    solo = {known(n, "solo track") for n in p.get("solo") or []}
+    mute = {known(n, "muted track") for n in p.get("mute") or []}
+    swaps: dict[str, int] = {}
+    programs = {w.lower(): i["program"] for i in api.instruments() if not i["drum"]
+                for w in [i["name"], *i["words"]]}
+    for item in p.get("instruments") or []:
+        if "=" not in item:
+            raise ParameterError(f"edit: write an instrument change as 'Track=instrument', "
+                                 f"not {item!r}")
+        track, instrument = (x.strip() for x in item.split("=", 1))
+        program = programs.get(instrument.lower())
+        if program is None:
+            raise ParameterError(f"edit: {instrument!r} is not an instrument tunecraft knows "
+                                 "(see `tunecraft instruments`)")
+        swaps[known(track, "track")] = program
+    tracks = []
+    for t in score.tracks:
+        if (solo and t.name not in solo) or t.name in mute:
+            continue
+        if t.name in swaps:
+            if t.is_drum:
+                raise ParameterError(f"edit: {t.name} is a drum kit; it keeps its sounds")
+            t = replace(t, program=swaps[t.name])
+        tracks.append(t)
+    if not tracks or not any(t.notes for t in tracks):
+        raise ParameterError("edit: nothing would be left to play")
+    return replace(score, tracks=tuple(tracks))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,7 +265,8 @@ def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
 
 def run(kind: str, params: Mapping[str, Any], folder: Path,
         upload_path: Callable[[str], Path],
-        progress: Callable[[float, str], None]) -> dict[str, str]:
+        progress: Callable[[float, str], None],
+        job_score: Callable[[str], Path | None] = lambda _: None) -> dict[str, str]:
     """Do one job, writing into ``folder``; the files written, by kind."""
     from .. import api
 
@@ -228,6 +309,17 @@ def run(kind: str, params: Mapping[str, Any], folder: Path,
     if kind == "render":
         progress(0.05, "rendering")
         score = api.load(upload_path(p["source"]))
+        bundle = api.save(score, out, stems=stems)
+        return _bundle_files(bundle.paths, folder, stems)
+    if kind == "edit":
+        progress(0.05, "changing the score")
+        source = job_score(p["job"])
+        if source is None:
+            from ..errors import InputFileError
+
+            raise InputFileError(p["job"], "the piece to change is gone")
+        score = edited(source, p)
+        progress(0.2, "rendering")
         bundle = api.save(score, out, stems=stems)
         return _bundle_files(bundle.paths, folder, stems)
     if kind == "transcribe":

@@ -46,13 +46,13 @@ def _follow(store: Store, job: Job, progress: Any, timeout: float = 1800.0) -> J
 
 
 def _outputs(store: Store, job: Job) -> tuple[Any, ...]:
-    """(audio, piano roll, files, summary) of a finished job."""
+    """(audio, piano roll, files, summary, job id) of a finished job."""
     folder = store.job_folder(job.id)
     files = job.files
     audio = str(folder / files["wav"]) if "wav" in files else None
     roll = str(folder / files["png"]) if "png" in files else None
     downloads = [str(folder / name) for key, name in files.items() if key != "png"]
-    return audio, roll, downloads, _summary(store, job)
+    return audio, roll, downloads, _summary(store, job), job.id
 
 
 def _summary(store: Store, job: Job) -> str:
@@ -99,7 +99,7 @@ def build(store: Store) -> Any:
         body = {k: v for k, v in body.items() if v not in (None, "", [])}
         try:
             params = job_kinds.check(kind, body, lambda i: (u.kind if (u := store.upload(i))
-                                                            else None))
+                                                            else None), store.score_of)
         except TunecraftError as exc:
             raise gr.Error(" ".join(str(exc).split())) from None
         job = _follow(store, store.add_job(kind, params), progress)
@@ -212,7 +212,18 @@ def build(store: Store) -> Any:
                 info = gr.Markdown(elem_id="info")
                 files = gr.File(label="Downloads", file_count="multiple", interactive=False,
                                 elem_id="downloads")
-        results = [player, roll, files, info]
+                with gr.Accordion("Change it (no recomposing: the same notes, played again)",
+                                  open=False):
+                    with gr.Row():
+                        new_bpm = gr.Textbox(label="BPM", placeholder="e.g. 128")
+                        new_key = gr.Textbox(label="Key (same mode)", placeholder="e.g. E major")
+                    new_mute = gr.Textbox(label="Mute tracks", placeholder="Drums, Synth Pad")
+                    new_solo = gr.Textbox(label="Solo tracks", placeholder="Piano")
+                    new_inst = gr.Textbox(label="Swap instruments",
+                                          placeholder="Piano=organ, Lead=flute")
+                    edit_go = gr.Button("Play it again with these changes")
+        last = gr.State(None)
+        results = [player, roll, files, info, last]
         tracker = gr.Progress()  # Gradio gives each call its own, by this default
 
         def do_generate(p, d, s, b, k, m, st, ly, si, progress=tracker):
@@ -271,7 +282,7 @@ def build(store: Store) -> Any:
             if job is None:
                 raise gr.Error("no such job")
             if job.status != "done":
-                return None, None, [], _summary(store, job)
+                return None, None, [], _summary(store, job), None
             return _outputs(store, job)
 
         open_go.click(do_open, [chosen], results)
@@ -288,6 +299,18 @@ def build(store: Store) -> Any:
             return library(q)
 
         delete_go.click(do_delete, [chosen, query], [table])
+
+        def names(text: Any) -> list[str]:
+            return [n.strip() for n in str(text or "").split(",") if n.strip()]
+
+        def do_edit(job_id, b, k, mute, solo, swaps, progress=tracker):
+            if not job_id:
+                raise gr.Error("make or open a piece first")
+            return submit("edit", {"job": job_id, "bpm": typed(b, float, "BPM"), "key": k,
+                                   "mute": names(mute), "solo": names(solo),
+                                   "instruments": names(swaps)}, progress)
+
+        edit_go.click(do_edit, [last, new_bpm, new_key, new_mute, new_solo, new_inst], results)
     return page
 
 

@@ -66,7 +66,8 @@ def work(folder: str, name: str, stop: Any) -> None:
 
         files = None
         try:
-            files = jobs.run(job.kind, job.params, out, upload_path, progress)
+            files = jobs.run(job.kind, job.params, out, upload_path, progress,
+                             store.score_of)
         except _Cancelled:
             pass
         except TunecraftError as exc:
