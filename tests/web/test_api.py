@@ -330,3 +330,40 @@ def test_a_finished_piece_is_changed_without_recomposing(studio):
              "nothing would be left")):
         r = client.post("/api/jobs", json=body)
         assert r.status_code == 422 and words in r.json()["detail"], (body, r.text)
+
+
+def test_one_section_is_composed_again_and_the_rest_stays_note_for_note(studio):
+    client, _ = studio
+    first = _wait(client, client.post("/api/jobs", json={
+        "kind": "generate", "prompt": "pop song with a catchy chorus", "duration": 40,
+        "seed": 1}).json()["id"])
+    r = client.post("/api/jobs", json={"kind": "edit", "job": first["id"],
+                                       "section": "chorus", "seed": 2})
+    assert r.status_code == 202, r.text
+    job = _wait(client, r.json()["id"])
+    assert job["status"] == "done", job
+    before = api.load(_download(client, first["files"]["json"]))
+    after = api.load(_download(client, job["files"]["json"]))
+    chorus = next(s for s in before.sections if s.name == "chorus")
+    a, b = chorus.start, chorus.end
+    assert [(s.name, s.start) for s in after.sections] == [(s.name, s.start)
+                                                            for s in before.sections]
+    changed = 0
+    for old, new in zip(before.tracks, after.tracks, strict=True):
+        outside = [(n.pitch, n.start, n.duration) for n in old.notes if not a <= n.start < b]
+        kept = [(n.pitch, n.start, n.duration) for n in new.notes if not a <= n.start < b]
+        assert len(kept) == len(outside)
+        assert all(k[:2] == o[:2] for k, o in zip(kept, outside, strict=True))
+        inside = lambda t: [(n.pitch, n.start) for n in t.notes if a <= n.start < b]  # noqa: E731
+        changed += inside(old) != inside(new)
+    assert changed >= 2  # the tune and more were written again
+    r = client.post("/api/jobs", json={"kind": "edit", "job": first["id"], "section": "coda"})
+    assert r.status_code == 422 and "no section 'coda'" in r.json()["detail"]
+
+
+def _download(client: TestClient, url: str) -> Path:
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "score.json"
+    path.write_bytes(client.get(url).content)
+    return path

@@ -41,9 +41,10 @@ SPECS: dict[str, dict[str, tuple[Any, bool]]] = {
              "lang": (str, False), "voice": (str, False)},
     # A finished piece changed without recomposing: another tempo or key, tracks muted or
     # soloed, an instrument swapped ("Piano=organ"), then rendered again.
-    "edit": {"job": ("job", True), "bpm": (float, False), "key": (str, False),
-             "transpose": (int, False), "mute": (list, False), "solo": (list, False),
-             "instruments": (list, False), "stems": (bool, False)},
+    "edit": {"job": ("job", True), "section": (str, False), "seed": (int, False),
+             "bpm": (float, False), "key": (str, False), "transpose": (int, False),
+             "mute": (list, False), "solo": (list, False), "instruments": (list, False),
+             "stems": (bool, False)},
 }
 MAX_TEXT = 30_000
 MAX_DURATION = 600.0
@@ -93,10 +94,11 @@ def _typed(kind: str, name: str, value: Any, want: Any) -> Any:
 
 
 def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str | None],
-          job_score: Callable[[str], Path | None] = lambda _: None) -> dict[str, Any]:
+          job_score: Callable[[str], tuple[Path, dict[str, Any]] | None] = lambda _: None
+          ) -> dict[str, Any]:
     """Clean parameters for a job of ``kind``, or ParameterError. ``upload_kind(id)`` says
     what an upload holds ("audio", "midi", "musicxml") or None when there is no such upload;
-    ``job_score(id)`` the score file of a finished job, or None.
+    ``job_score(id)`` the score file and parameters of a finished job, or None.
     The values are checked as the verbs check them (a tempo, a key, a meter, a voice) so a
     job that is created can run."""
     if kind not in KINDS:
@@ -127,9 +129,13 @@ def check(kind: Any, body: Mapping[str, Any], upload_kind: Callable[[str], str |
         params[name] = value
     _check_values(kind, params)
     if kind == "edit":
-        score_path = job_score(params["job"])
-        assert score_path is not None
-        edited(score_path, params)  # every change is tried now: a bad one is a 422
+        found = job_score(params["job"])
+        assert found is not None
+        if params.get("section") and "seed" not in params:
+            from ..checks import resolve_seed
+
+            params["seed"] = resolve_seed(None)  # recorded: the edit can be made again
+        edited(*found, params)  # every change is tried now: a bad one is a 422
     return params
 
 
@@ -165,14 +171,69 @@ def _check_values(kind: str, p: dict[str, Any]) -> None:
         raise ParameterError(f"{kind}: lang is 'en', 'es' or 'pt'")
 
 
-def edited(score_path: Path, p: Mapping[str, Any]) -> Any:
-    """The score of a finished job with the changes of an ``edit`` job applied."""
+def _regenerated(score: Any, source: Mapping[str, Any], section: str, seed: int) -> Any:
+    """``score`` with one section composed again with ``seed`` from the same request (a
+    generate job's parameters); the rest of the score note for note as it was."""
+    from dataclasses import replace
+
+    from .. import api
+    from ..score import Chord, Note
+
+    if "prompt" not in source or source.get("lyrics"):
+        raise ParameterError("edit: a section can be composed again only in a piece made "
+                             "from words without lyrics")
+    found = [s for s in score.sections if s.name.lower() == section.strip().lower()]
+    if not found and section.strip().isdigit() and 1 <= int(section) <= len(score.sections):
+        found = [score.sections[int(section) - 1]]
+    if not found:
+        raise ParameterError(f"edit: no section {section!r} (the piece has "
+                             f"{', '.join(s.name for s in score.sections) or 'none'})")
+    target = found[0]
+    new = api.generate(source["prompt"], duration=source.get("duration"), seed=seed,
+                       bpm=source.get("bpm"), key=source.get("key"),
+                       meter=source.get("meter"), instruments=source.get("instruments"),
+                       melody_engine=source.get("melody_engine") or "rules",
+                       render=False).score
+
+    def shape(s: Any) -> Any:
+        return ([(x.name, x.start, x.length) for x in s.sections], s.tempos,
+                s.key_signatures, s.time_signatures, [t.name for t in s.tracks])
+
+    if shape(new) != shape(score):
+        raise ParameterError(f"edit: with seed {seed} the piece takes another form, key or "
+                             "band; try another seed")
+    a, b = target.start, target.start + target.length
+
+    def cut(notes: Any, keep_inside: bool) -> list[Note]:
+        out = []
+        for n in notes:
+            inside = a <= n.start < b
+            if inside != keep_inside:
+                continue
+            end = min(n.end, b) if keep_inside else (min(n.end, a) if n.start < a else n.end)
+            if end - n.start > 1e-6:
+                out.append(n if end == n.end else replace(n, duration=end - n.start))
+        return out
+
+    tracks = tuple(old.with_notes(sorted(cut(old.notes, False) + cut(fresh.notes, True),
+                                         key=lambda n: (n.start, n.pitch)))
+                   for old, fresh in zip(score.tracks, new.tracks, strict=True))
+    chords: list[Chord] = [c for c in score.chords if not a <= c.start < b]
+    chords += [c for c in new.chords if a <= c.start < b]
+    return replace(score, tracks=tracks, chords=tuple(sorted(chords, key=lambda c: c.start)))
+
+
+def edited(score_path: Path, source: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
+    """The score of a finished job (made with the parameters ``source``) with the changes of
+    an ``edit`` job applied."""
     from dataclasses import replace
 
     from .. import api
     from ..score import KeySignature, retempo, transpose
 
     score = api.load(score_path)
+    if p.get("section"):
+        score = _regenerated(score, source, p["section"], p["seed"])
     names = [t.name for t in score.tracks]
     lower = {n.lower(): n for n in names}
 
@@ -266,7 +327,8 @@ def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
 def run(kind: str, params: Mapping[str, Any], folder: Path,
         upload_path: Callable[[str], Path],
         progress: Callable[[float, str], None],
-        job_score: Callable[[str], Path | None] = lambda _: None) -> dict[str, str]:
+        job_score: Callable[[str], tuple[Path, dict[str, Any]] | None] = lambda _: None
+        ) -> dict[str, str]:
     """Do one job, writing into ``folder``; the files written, by kind."""
     from .. import api
 
@@ -313,12 +375,12 @@ def run(kind: str, params: Mapping[str, Any], folder: Path,
         return _bundle_files(bundle.paths, folder, stems)
     if kind == "edit":
         progress(0.05, "changing the score")
-        source = job_score(p["job"])
-        if source is None:
+        found = job_score(p["job"])
+        if found is None:
             from ..errors import InputFileError
 
             raise InputFileError(p["job"], "the piece to change is gone")
-        score = edited(source, p)
+        score = edited(*found, p)
         progress(0.2, "rendering")
         bundle = api.save(score, out, stems=stems)
         return _bundle_files(bundle.paths, folder, stems)

@@ -221,6 +221,10 @@ def build(store: Store) -> Any:
                     new_solo = gr.Textbox(label="Solo tracks", placeholder="Piano")
                     new_inst = gr.Textbox(label="Swap instruments",
                                           placeholder="Piano=organ, Lead=flute")
+                    with gr.Row():
+                        new_section = gr.Textbox(label="Compose one section again",
+                                                 placeholder="chorus (the rest stays)")
+                        new_seed = gr.Textbox(label="with seed", placeholder="empty: a new one")
                     edit_go = gr.Button("Play it again with these changes")
         last = gr.State(None)
         results = [player, roll, files, info, last]
@@ -303,14 +307,16 @@ def build(store: Store) -> Any:
         def names(text: Any) -> list[str]:
             return [n.strip() for n in str(text or "").split(",") if n.strip()]
 
-        def do_edit(job_id, b, k, mute, solo, swaps, progress=tracker):
+        def do_edit(job_id, b, k, mute, solo, swaps, section, sd, progress=tracker):
             if not job_id:
                 raise gr.Error("make or open a piece first")
             return submit("edit", {"job": job_id, "bpm": typed(b, float, "BPM"), "key": k,
                                    "mute": names(mute), "solo": names(solo),
-                                   "instruments": names(swaps)}, progress)
+                                   "instruments": names(swaps), "section": section,
+                                   "seed": typed(sd, int, "the seed")}, progress)
 
-        edit_go.click(do_edit, [last, new_bpm, new_key, new_mute, new_solo, new_inst], results)
+        edit_go.click(do_edit, [last, new_bpm, new_key, new_mute, new_solo, new_inst,
+                                new_section, new_seed], results)
     return page
 
 

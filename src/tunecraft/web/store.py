@@ -267,14 +267,15 @@ class Store:
         return Upload(row["id"], row["kind"], row["name"], row["file"], int(row["bytes"]),
                       row["seconds"], row["created"])
 
-    def score_of(self, job_id: str) -> Path | None:
-        """The score (the bundle's JSON) of a finished job that made music, or None."""
+    def score_of(self, job_id: str) -> tuple[Path, dict[str, Any]] | None:
+        """The score (the bundle's JSON) of a finished job that made music, and the job's
+        parameters; None when there is no such job."""
         job = self.job(job_id) if job_id.isalnum() else None
         if job is None or job.status != "done" or "json" not in job.files \
                 or "mid" not in job.files:
             return None
         path = self.job_folder(job.id) / job.files["json"]
-        return path if path.is_file() else None
+        return (path, job.params) if path.is_file() else None
 
     def upload_path(self, up: Upload) -> Path:
         return self.folder / "uploads" / up.file
