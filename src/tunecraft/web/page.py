@@ -204,6 +204,7 @@ def build(store: Store) -> Any:
                     chosen = gr.Textbox(label="Job id to open or delete")
                     with gr.Row():
                         open_go = gr.Button("Open")
+                        compose_go = gr.Button("Open in the composer")
                         delete_go = gr.Button("Delete", variant="stop")
             with gr.Column(scale=2):
                 player = gr.Audio(label="Result", type="filepath", interactive=False,
@@ -290,6 +291,25 @@ def build(store: Store) -> Any:
             return _outputs(store, job)
 
         open_go.click(do_open, [chosen], results)
+
+        def do_compose(job_id):
+            """A past request back in the Describe form, to change and make again."""
+            job = store.job((job_id or "").strip())
+            if job is None:
+                raise gr.Error("no such job")
+            if job.kind != "generate":
+                raise gr.Error(f"a {job.kind} job has no description to open")
+            p = job.params
+
+            def text(v: Any) -> str:
+                return "" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+
+            return (p.get("prompt", ""), p.get("duration") or 30, text(p.get("seed")),
+                    text(p.get("bpm")), p.get("key") or "", p.get("meter") or "",
+                    p.get("lyrics") or "", bool(p.get("sing")))
+
+        compose_go.click(do_compose, [chosen],
+                         [prompt, duration, seed, bpm, key, meter, lyrics, sing])
 
         def do_delete(job_id, q):
             job = store.job((job_id or "").strip())
