@@ -184,11 +184,22 @@ def build(store: Store) -> Any:
                                                    "strings)")
                     cont_go = gr.Button("Continue", variant="primary")
                 with gr.Tab("Story"):
-                    timeline = gr.Textbox(label="Timeline: one 'M:SS prompt' per line",
-                                          lines=5, value="0:00 calm piano\n0:15 "
-                                                         "energetic rock\n0:30 gentle strings")
+                    timeline = gr.Dataframe(
+                        headers=["at (M:SS)", "what the music does"], datatype=["str", "str"],
+                        value=[["0:00", "calm piano"], ["0:15", "energetic rock"],
+                               ["0:30", "gentle strings"]],
+                        row_count=(3, "dynamic"), column_count=(2, "fixed"),
+                        interactive=True, label="Timeline (add a row for each change)")
                     story_seconds = gr.Number(label="Seconds", value=45)
                     story_go = gr.Button("Compose the story", variant="primary")
+                with gr.Tab("Lyrics"):
+                    song_prompt = gr.Textbox(label="The song", value="a pop ballad with piano")
+                    song_words = gr.Textbox(label="Lyrics ([chorus] marks the chorus; blank "
+                                                  "lines part the stanzas)", lines=8)
+                    song_seconds = gr.Number(label="Seconds", value=60)
+                    song_sing = gr.Checkbox(label="Sung by a voice (else played by the "
+                                                  "vocal part's instrument)", value=True)
+                    song_go = gr.Button("Write the song", variant="primary")
                 with gr.Tab("Voice"):
                     speech = gr.Textbox(label="Text or SSML to speak", lines=3)
                     lang = gr.Dropdown(["en", "es", "pt"], value="en", label="Language")
@@ -256,8 +267,18 @@ def build(store: Store) -> Any:
 
         cont_go.click(do_continue, [cont_file, cont_seconds, cont_prompt], results)
 
-        def do_story(lines, secs, progress=tracker):
+        def do_story(rows, secs, progress=tracker):
+            """The timeline table as the lines story mode reads ("0:15 energetic rock")."""
+            values = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
+            lines = [f"{str(at).strip()} {str(what).strip()}" for at, what in values
+                     if str(at or "").strip() and str(what or "").strip()]
             return submit("story", {"timeline": lines, "duration": num(secs)}, progress)
+
+        def do_song(p, words, secs, voice_on, progress=tracker):
+            return submit("generate", {"prompt": p, "lyrics": words, "duration": num(secs),
+                                       "sing": bool(voice_on) or None}, progress)
+
+        song_go.click(do_song, [song_prompt, song_words, song_seconds, song_sing], results)
 
         story_go.click(do_story, [timeline, story_seconds], results)
 
