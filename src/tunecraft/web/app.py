@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,7 +34,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
-from ..errors import InputFileError, TunecraftError
+from ..errors import InputFileError, ParameterError, TunecraftError
 from .store import Job, Store
 
 log = logging.getLogger(__name__)
@@ -100,11 +99,12 @@ def _check_upload(kind: str, path: Path) -> tuple[Path, float | None]:
     from .. import api
     from ..io.audio import read_audio
 
+    with open(path, "rb") as f:
+        head = f.read(12)
     ext = _UPLOAD_EXTS[kind][0]
-    if kind == "musicxml" and path.read_bytes()[:2] == b"PK":
+    if kind == "musicxml" and head[:2] == b"PK":
         ext = ".mxl"
     if kind == "audio":
-        head = path.read_bytes()[:12]
         ext = {b"fLaC": ".flac", b"OggS": ".ogg"}.get(head[:4], ".wav")
         if head[:4] == b"FORM":
             ext = ".aiff"
@@ -115,6 +115,20 @@ def _check_upload(kind: str, path: Path) -> tuple[Path, float | None]:
     if kind == "audio":
         return final, read_audio(final, max_seconds=1800).duration
     return final, api.load(final).duration_seconds
+
+
+def accept_upload(store: Store, kind: str, name: str, tmp: Path) -> Any:
+    """A received file (``tmp``, in the uploads folder) read as the ``kind`` its first bytes
+    said and recorded; or ParameterError, and nothing of it stays."""
+    try:
+        final, seconds = _check_upload(kind, tmp)
+    except (TunecraftError, OSError) as exc:
+        for p in tmp.parent.glob(tmp.stem + ".*"):
+            p.unlink(missing_ok=True)
+        reason = exc.problem if isinstance(exc, InputFileError) else str(exc)
+        raise ParameterError(f"the file is not readable {kind}: "
+                             f"{' '.join(str(reason).split())}") from None
+    return store.add_upload(kind, name, final.name, final.stat().st_size, seconds)
 
 
 def create_app(settings: Settings) -> Any:
@@ -230,9 +244,7 @@ def create_app(settings: Settings) -> Any:
     @app.delete("/api/jobs/{job_id}", dependencies=guarded)
     def delete(job_id: str) -> dict[str, str]:
         job = _job_or_404(job_id)
-        store.cancel(job.id)
-        store.delete(job.id)
-        shutil.rmtree(store.job_folder(job.id), ignore_errors=True)
+        store.remove(job.id)
         return {"id": job.id, "status": "deleted"}
 
     @app.get("/api/files/{job_id}/{name}", dependencies=guarded)
@@ -254,15 +266,11 @@ def create_app(settings: Settings) -> Any:
             raise HTTPException(413, f"the upload is larger than {limit / 2**20:g} MB")
         kind, name, tmp = await _receive(request, store.folder / "uploads", limit)
         try:
-            final, seconds = await asyncio.to_thread(_check_upload, kind, tmp)
-        except (TunecraftError, OSError) as exc:
-            for p in tmp.parent.glob(tmp.stem + ".*"):
-                p.unlink(missing_ok=True)
-            reason = exc.problem if isinstance(exc, InputFileError) else str(exc)
-            raise HTTPException(422, f"the file is not readable {kind}: "
-                                     f"{' '.join(str(reason).split())}") from None
-        up = store.add_upload(kind, name, final.name, final.stat().st_size, seconds)
-        return {"id": up.id, "kind": kind, "seconds": round(seconds, 3) if seconds else None,
+            up = await asyncio.to_thread(accept_upload, store, kind, name, tmp)
+        except TunecraftError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {"id": up.id, "kind": kind,
+                "seconds": round(up.seconds, 3) if up.seconds else None,
                 "name": up.name, "bytes": up.bytes}
 
     if settings.page:

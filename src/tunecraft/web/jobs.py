@@ -293,25 +293,28 @@ def edited(score_path: Path, source: Mapping[str, Any], p: Mapping[str, Any]) ->
 # Running
 
 
-def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
-    """The files of a written bundle by kind, the stems zipped, an MP3 beside the WAV."""
+def _bundle_files(paths: Any, folder: Path, stems: bool, *, audio: Any = None,
+                  score: Any = None) -> dict[str, str]:
+    """The files of a written bundle by kind, the stems zipped, an MP3 beside the WAV and a
+    piano roll. ``audio`` and ``score`` are the bundle's own, already in memory (else read
+    back from its WAV and MIDI)."""
     from ..io.audio import read_audio, write_audio
 
     files: dict[str, str] = {}
     for p in map(Path, paths):
         if p.is_file() and p.parent == folder:  # the stems are zipped below
             files[p.suffix.lstrip(".").lower()] = p.name
-    wav = folder / files["wav"] if "wav" in files else None
-    if wav is not None:
-        mp3 = wav.with_suffix(".mp3")
-        write_audio(read_audio(wav), mp3)
+    if "wav" in files:
+        mp3 = (folder / files["wav"]).with_suffix(".mp3")
+        write_audio(audio if audio is not None else read_audio(folder / files["wav"]), mp3)
         files["mp3"] = mp3.name
     if "mid" in files:  # a piano roll for the page
         from ..evaluate.plots import piano_roll_png
         from ..io.formats import read_score
 
         roll = folder / "roll.png"
-        piano_roll_png(read_score(folder / files["mid"]), roll)
+        piano_roll_png(score if score is not None else read_score(folder / files["mid"]),
+                       roll)
         files["png"] = roll.name
     stem_dir = next((p for p in folder.iterdir() if p.is_dir() and p.name.endswith("-stems")),
                     None)
@@ -322,6 +325,21 @@ def _bundle_files(paths: Any, folder: Path, stems: bool) -> dict[str, str]:
                 out.write(f, arcname=f.name)
         files["stems"] = z.name
     return files
+
+
+def _voice_files(result: Any, out: Path) -> dict[str, str]:
+    """A voice recording's WAV and JSON, and an MP3 of the same audio."""
+    from .. import api
+    from ..io.audio import write_audio
+
+    wav, js = api.save_voice(result, out)
+    mp3 = write_audio(result.audio, out.with_suffix(".mp3"))
+    return {"wav": wav.name, "json": js.name, "mp3": mp3.name}
+
+
+def _take_files(take: Any, out: Path, folder: Path, stems: bool) -> dict[str, str]:
+    return _bundle_files(take.save(out, stems=stems).paths, folder, stems, audio=take.audio,
+                         score=take.score)
 
 
 def run(kind: str, params: Mapping[str, Any], folder: Path,
@@ -348,31 +366,31 @@ def run(kind: str, params: Mapping[str, Any], folder: Path,
                             voice=p.get("voice"),
                             melody_engine=p.get("melody_engine") or "rules", progress=step)
         progress(0.92, "writing files")
-        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+        return _take_files(take, out, folder, stems)
     if kind == "arrange":
         progress(0.05, "hearing the melody")
         take = api.arrange(upload_path(p["melody"]), p["prompt"], seed=p.get("seed"),
                            duration=p.get("duration"), stems=stems)
         progress(0.9, "writing files")
-        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+        return _take_files(take, out, folder, stems)
     if kind == "continue":
         progress(0.05, "reading the piece")
         take = api.continue_music(upload_path(p["source"]), duration=p["duration"],
                                   prompt=p.get("prompt"), seed=p.get("seed"),
                                   only_new=bool(p.get("only_new")), stems=stems)
         progress(0.9, "writing files")
-        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+        return _take_files(take, out, folder, stems)
     if kind == "story":
         progress(0.05, "composing")
         take = api.story(p["timeline"], duration=p.get("duration"), seed=p.get("seed"),
                          stems=stems)
         progress(0.9, "writing files")
-        return _bundle_files(take.save(out, stems=stems).paths, folder, stems)
+        return _take_files(take, out, folder, stems)
     if kind == "render":
         progress(0.05, "rendering")
         score = api.load(upload_path(p["source"]))
         bundle = api.save(score, out, stems=stems)
-        return _bundle_files(bundle.paths, folder, stems)
+        return _bundle_files(bundle.paths, folder, stems, score=score)
     if kind == "edit":
         progress(0.05, "changing the score")
         found = job_score(p["job"])
@@ -383,7 +401,7 @@ def run(kind: str, params: Mapping[str, Any], folder: Path,
         score = edited(*found, p)
         progress(0.2, "rendering")
         bundle = api.save(score, out, stems=stems)
-        return _bundle_files(bundle.paths, folder, stems)
+        return _bundle_files(bundle.paths, folder, stems, score=score)
     if kind == "transcribe":
         progress(0.05, "listening (Basic Pitch)")
         result = api.transcribe(upload_path(p["source"]))
@@ -393,14 +411,10 @@ def run(kind: str, params: Mapping[str, Any], folder: Path,
         progress(0.05, "speaking")
         result = api.speak(p["text"], lang=p.get("lang", "en"), voice=p.get("voice"),
                            rate=p.get("rate", 1.0), sample_rate=p.get("sample_rate", 22050))
-        wav, js = api.save_voice(result, out)
-        api.save_voice(result, out.with_suffix(".mp3"), overwrite=True)
-        return {"wav": wav.name, "json": js.name, "mp3": out.with_suffix(".mp3").name}
+        return _voice_files(result, out)
     if kind == "sing":
         progress(0.05, "singing")
         result = api.sing(upload_path(p["melody"]), p.get("lyrics"), lang=p.get("lang"),
                           voice=p.get("voice"))
-        wav, js = api.save_voice(result, out)
-        api.save_voice(result, out.with_suffix(".mp3"), overwrite=True)
-        return {"wav": wav.name, "json": js.name, "mp3": out.with_suffix(".mp3").name}
+        return _voice_files(result, out)
     raise ParameterError(f"unknown kind {kind!r}")  # pragma: no cover  (checked on submit)

@@ -111,7 +111,7 @@ def build(store: Store) -> Any:
         """A file from the page becomes an upload, as the API would take it."""
         if not path:
             raise gr.Error("choose a file first")
-        from .app import _check_upload, sniff
+        from .app import accept_upload, sniff
 
         src = Path(path)
         data = src.read_bytes()
@@ -120,16 +120,13 @@ def build(store: Store) -> Any:
             raise gr.Error("the file is not audio (WAV, FLAC, MP3, OGG, AIFF), MIDI or MusicXML")
         import tempfile
 
-        folder = store.folder / "uploads"
-        with tempfile.NamedTemporaryFile(dir=folder, prefix="up-", suffix=".part",
-                                         delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(dir=store.folder / "uploads", prefix="up-",
+                                         suffix=".part", delete=False) as tmp:
             tmp.write(data)
         try:
-            final, seconds = _check_upload(kind, Path(tmp.name))
-        except (TunecraftError, OSError) as exc:
-            Path(tmp.name).unlink(missing_ok=True)
-            raise gr.Error(f"the file is not readable {kind}: {exc}") from None
-        return store.add_upload(kind, src.name, final.name, final.stat().st_size, seconds).id
+            return accept_upload(store, kind, src.name, Path(tmp.name)).id
+        except TunecraftError as exc:
+            raise gr.Error(" ".join(str(exc).split())) from None
 
     def num(x: Any) -> Any:
         return None if x in (None, "") else x
@@ -336,11 +333,7 @@ def build(store: Store) -> Any:
             job = store.job((job_id or "").strip())
             if job is None:
                 raise gr.Error("no such job")
-            import shutil
-
-            store.cancel(job.id)
-            store.delete(job.id)
-            shutil.rmtree(store.job_folder(job.id), ignore_errors=True)
+            store.remove(job.id)
             return library(q)
 
         delete_go.click(do_delete, [chosen, query], [table])

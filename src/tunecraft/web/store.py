@@ -200,6 +200,14 @@ class Store:
             cur = db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         return cur.rowcount > 0
 
+    def remove(self, job_id: str) -> None:
+        """Cancel a job if it is still going, forget it and remove its files."""
+        import shutil
+
+        self.cancel(job_id)
+        self.delete(job_id)
+        shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
+
     def recover(self, *, workers_alive: bool = False) -> list[str]:
         """After a restart: jobs left "running" go back to the queue, or fail when their
         worker died :data:`MAX_ATTEMPTS` times. Returns the ids put back."""
