@@ -109,15 +109,15 @@ def convert_voice(audio: Audio, *, pitch: float | None = None, formant: float | 
     if to is not None:
         semis, ratio = PRESETS[to]
     if like is not None:
-        r = world.analyse(like.mono().astype(np.float64), like.sample_rate, precise=True)
+        if like.sample_rate != sr:  # one analysis at the input's rate serves both measures
+            from ..io.audio import resample
+
+            like = resample(like, sr)
+        r = world.analyse(like.mono().astype(np.float64), sr, precise=True)
         m_in, s_in = _f0_stats(a)
         m_ref, s_ref = _f0_stats(r)
         semis = m_ref - m_in
         spread = float(np.clip(s_ref / s_in, 0.25, 4.0)) if s_in > 1e-6 else 1.0
-        if like.sample_rate != sr:
-            from ..io.audio import resample
-
-            r = world.analyse(resample(like, sr).mono().astype(np.float64), sr, precise=True)
         ratio = formant_scale(a, r)
     if pitch is not None:
         semis = pitch

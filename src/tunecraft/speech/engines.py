@@ -374,9 +374,9 @@ class Speaker:
         raw = _espeak(["--stdout", "-v", _ESPEAK_VOICES[voice.name][1], "-s", str(wpm)],
                       text)
         sr, y = _wav_from_stream(raw)
-        if sr != SAMPLE_RATE:
-            from scipy.signal import resample_poly
+        if sr != SAMPLE_RATE:  # espeak-ng speaks at 22,050 Hz, as the piper voices do
+            from ..audio import Audio
+            from ..io.audio import resample
 
-            g = np.gcd(sr, SAMPLE_RATE)
-            y = resample_poly(y, SAMPLE_RATE // g, sr // g).astype(np.float32)
+            y = resample(Audio(y, sr), SAMPLE_RATE).samples[0]
         return y

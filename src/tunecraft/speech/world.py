@@ -107,10 +107,3 @@ def shift(x: np.ndarray, sample_rate: int, *, semitones: float = 0.0, formant: f
     f0 = a.f0 * 2.0 ** (semitones / 12.0)
     sp = warp_envelope(a.sp, formant)
     return synthesize(Analysis(f0, sp, a.ap, sample_rate), x.size)
-
-
-def median_f0(x: np.ndarray, sample_rate: int) -> float:
-    """Median F0 of the voiced frames in Hz (0 when nothing is voiced)."""
-    a = analyse(x, sample_rate)
-    voiced = a.f0[a.f0 > 0]
-    return float(np.median(voiced)) if voiced.size else 0.0
