@@ -337,46 +337,37 @@ def length_scale(rate: float) -> float:
     return float(min(max((1.0 / rate) ** (1.0 / power), 0.25), 5.0))
 
 
-class Speaker:
-    """Speaks text with the installed voices; the same text and rate always make the same
-    samples. Use as ``with Speaker() as s: s.say("Hello", voice, rate=1.0)`` (a request's
-    scope, where a later engine may hold state)."""
+def say(text: str, voice: Voice, *, rate: float = 1.0) -> np.ndarray:
+    """``text`` spoken by ``voice`` at ``rate`` times its speed: mono float32 samples at
+    :data:`SAMPLE_RATE`, as loud as the engine makes them (the caller sets levels). The same
+    text and rate always make the same samples."""
+    if not 0.1 <= rate <= 10:
+        raise ParameterError(f"speaking rate {rate:g} is outside 0.1-10")
+    if not re.search(r"\w", text):
+        return np.zeros(0, np.float32)
+    if voice.engine == "piper":
+        return _piper_say(text, rate)
+    return _espeak_say(text, voice, rate)
 
-    def __enter__(self) -> Speaker:
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        return None
+def _piper_say(text: str, rate: float) -> np.ndarray:
+    with _MODEL_LOCK:
+        model = piper_model()
+    pieces = []
+    gap = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
+    for sentence in phonemize(text, model.espeak_voice):
+        pieces.extend([model.run(sentence, length_scale(rate)), gap])
+    return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
 
-    def say(self, text: str, voice: Voice, *, rate: float = 1.0) -> np.ndarray:
-        """Mono float32 samples at :data:`SAMPLE_RATE`, as loud as the engine makes them (the
-        caller sets levels)."""
-        if not 0.1 <= rate <= 10:
-            raise ParameterError(f"speaking rate {rate:g} is outside 0.1-10")
-        if not re.search(r"\w", text):
-            return np.zeros(0, np.float32)
-        if voice.engine == "piper":
-            return self._piper(text, rate)
-        return self._espeak_say(text, voice, rate)
 
-    def _piper(self, text: str, rate: float) -> np.ndarray:
-        with _MODEL_LOCK:
-            model = piper_model()
-        pieces = []
-        gap = np.zeros(int(0.12 * SAMPLE_RATE), np.float32)
-        for sentence in phonemize(text, model.espeak_voice):
-            pieces.extend([model.run(sentence, length_scale(rate)), gap])
-        return np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
+def _espeak_say(text: str, voice: Voice, rate: float) -> np.ndarray:
+    power = ESPEAK_SLOW_POWER if rate < 1 else ESPEAK_FAST_POWER
+    wpm = round(min(max(ESPEAK_WPM * rate ** (1.0 / power), 60), 600))
+    raw = _espeak(["--stdout", "-v", _ESPEAK_VOICES[voice.name][1], "-s", str(wpm)], text)
+    sr, y = _wav_from_stream(raw)
+    if sr != SAMPLE_RATE:  # espeak-ng speaks at 22,050 Hz, as the piper voices do
+        from ..audio import Audio
+        from ..io.audio import resample
 
-    def _espeak_say(self, text: str, voice: Voice, rate: float) -> np.ndarray:
-        power = ESPEAK_SLOW_POWER if rate < 1 else ESPEAK_FAST_POWER
-        wpm = round(min(max(ESPEAK_WPM * rate ** (1.0 / power), 60), 600))
-        raw = _espeak(["--stdout", "-v", _ESPEAK_VOICES[voice.name][1], "-s", str(wpm)],
-                      text)
-        sr, y = _wav_from_stream(raw)
-        if sr != SAMPLE_RATE:  # espeak-ng speaks at 22,050 Hz, as the piper voices do
-            from ..audio import Audio
-            from ..io.audio import resample
-
-            y = resample(Audio(y, sr), SAMPLE_RATE).samples[0]
-        return y
+        y = resample(Audio(y, sr), SAMPLE_RATE).samples[0]
+    return y

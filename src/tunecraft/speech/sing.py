@@ -23,7 +23,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import ParameterError
-from .engines import LANGUAGE_NAMES, SAMPLE_RATE, Speaker, Voice, voice_for
+from .engines import LANGUAGE_NAMES, SAMPLE_RATE, Voice, say, voice_for
 from .world import FRAME_MS, Analysis, analyse
 
 log = logging.getLogger(__name__)
@@ -354,55 +354,54 @@ def sing_notes(notes: Sequence[SungNote], *, voice: Voice, formant: float = 1.0,
     word_text = {w: "".join(p[k] for k in sorted(p)) for w, p in parts.items()}
     cache: dict[tuple[str, int], list[_Piece]] = {}
     done = 0
-    with Speaker() as speaker:
-        for phrase in _phrases(sung):
-            t0 = max(0.0, phrase[0].start - 2 * PRE_ONSET_S)
-            total = math.ceil((phrase[-1].end - t0 + 0.3) * FPS) + 1
-            f0 = np.zeros(total)
-            sp: np.ndarray | None = None
-            ap: np.ndarray | None = None
-            prev: SungNote | None = None
-            for n in phrase:
-                word = word_text[n.word]
-                key = (word.lower(), n.parts)
-                if key not in cache:
-                    y = speaker.say(word, voice, rate=0.9)
-                    if y.size < 256:
-                        y = np.pad(y, (0, 256 - y.size))
-                    cache[key] = split_word(analyse(y, SAMPLE_RATE, precise=True), n.parts)
-                piece = cache[key][min(n.part, len(cache[key]) - 1)]
-                if sp is None or ap is None:
-                    sp = np.full((total, piece.sp.shape[1]), _SILENT_SP)
-                    ap = np.ones((total, piece.sp.shape[1]))
-                legato = prev is not None and n.start - prev.end < 0.05
-                before = float(prev.pitch) if legato and prev is not None else None
-                length = max(2, round((n.end - n.start) * FPS))
-                nf0, nsp, nap, pre = _note_frames(piece, length, float(n.pitch), before,
-                                                  formant, breath)
-                at = max(0, round((n.start - t0) * FPS) - pre)
-                stop = min(total, at + nf0.size)
-                k = stop - at
-                # Crossfade into what the previous note left in these frames (its coda).
-                overlap = np.flatnonzero(f0[at:stop] > 0) if legato else np.zeros(0, int)
-                w = np.ones(k)
-                if overlap.size:
-                    w[:overlap[-1] + 1] = np.linspace(0.3, 1.0, overlap[-1] + 1)
-                sp[at:stop] = np.exp(np.log(nsp[:k]) * w[:, None]
-                                     + np.log(sp[at:stop]) * (1 - w[:, None]))
-                ap[at:stop] = nap[:k] * w[:, None] + ap[at:stop] * (1 - w[:, None])
-                f0[at:stop] = nf0[:k]
-                prev = n
-                done += 1
-                if progress is not None:
-                    progress(done, len(sung))
-            seg = synthesize(Analysis(f0, sp, ap, SAMPLE_RATE))
-            fade = min(64, seg.size // 2)
-            if fade:
-                seg[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)
-                seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
-            s0 = round(t0 * SAMPLE_RATE)
-            s1 = min(out.size, s0 + seg.size)
-            out[s0:s1] += seg[:s1 - s0]
+    for phrase in _phrases(sung):
+        t0 = max(0.0, phrase[0].start - 2 * PRE_ONSET_S)
+        total = math.ceil((phrase[-1].end - t0 + 0.3) * FPS) + 1
+        f0 = np.zeros(total)
+        sp: np.ndarray | None = None
+        ap: np.ndarray | None = None
+        prev: SungNote | None = None
+        for n in phrase:
+            word = word_text[n.word]
+            key = (word.lower(), n.parts)
+            if key not in cache:
+                y = say(word, voice, rate=0.9)
+                if y.size < 256:
+                    y = np.pad(y, (0, 256 - y.size))
+                cache[key] = split_word(analyse(y, SAMPLE_RATE, precise=True), n.parts)
+            piece = cache[key][min(n.part, len(cache[key]) - 1)]
+            if sp is None or ap is None:
+                sp = np.full((total, piece.sp.shape[1]), _SILENT_SP)
+                ap = np.ones((total, piece.sp.shape[1]))
+            legato = prev is not None and n.start - prev.end < 0.05
+            before = float(prev.pitch) if legato and prev is not None else None
+            length = max(2, round((n.end - n.start) * FPS))
+            nf0, nsp, nap, pre = _note_frames(piece, length, float(n.pitch), before,
+                                              formant, breath)
+            at = max(0, round((n.start - t0) * FPS) - pre)
+            stop = min(total, at + nf0.size)
+            k = stop - at
+            # Crossfade into what the previous note left in these frames (its coda).
+            overlap = np.flatnonzero(f0[at:stop] > 0) if legato else np.zeros(0, int)
+            w = np.ones(k)
+            if overlap.size:
+                w[:overlap[-1] + 1] = np.linspace(0.3, 1.0, overlap[-1] + 1)
+            sp[at:stop] = np.exp(np.log(nsp[:k]) * w[:, None]
+                                 + np.log(sp[at:stop]) * (1 - w[:, None]))
+            ap[at:stop] = nap[:k] * w[:, None] + ap[at:stop] * (1 - w[:, None])
+            f0[at:stop] = nf0[:k]
+            prev = n
+            done += 1
+            if progress is not None:
+                progress(done, len(sung))
+        seg = synthesize(Analysis(f0, sp, ap, SAMPLE_RATE))
+        fade = min(64, seg.size // 2)
+        if fade:
+            seg[:fade] *= np.linspace(0, 1, fade, dtype=np.float32)
+            seg[-fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+        s0 = round(t0 * SAMPLE_RATE)
+        s1 = min(out.size, s0 + seg.size)
+        out[s0:s1] += seg[:s1 - s0]
     return out
 
 

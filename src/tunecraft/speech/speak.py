@@ -17,7 +17,7 @@ import numpy as np
 
 from ..audio import Audio
 from ..errors import ParameterError
-from .engines import SAMPLE_RATE, Speaker, Voice, voice_for, voice_named
+from .engines import SAMPLE_RATE, Voice, say, voice_for, voice_named
 from .ssml import Segment, parse_ssml
 
 log = logging.getLogger(__name__)
@@ -86,31 +86,30 @@ def speak(text: str, *, lang: str = "en", voice: str | None = None, rate: float 
     said: list[dict] = []
     marks: dict[str, float] = {}
     at = 0
-    with Speaker() as speaker:
-        for i, seg in enumerate(segments):
-            if seg.mark is not None:
-                marks[seg.mark] = round(at / SAMPLE_RATE, 3)
-            if seg.text.strip():
-                v = _segment_voice(seg, default)
-                y = trim(speaker.say(seg.text, v, rate=min(max(seg.rate * rate, 0.1), 10.0)))
-                if abs(seg.pitch) > 1e-6:
-                    y = world.shift(y, SAMPLE_RATE, semitones=seg.pitch)
-                if seg.volume != 0.0:
-                    y = y * np.float32(10.0 ** (seg.volume / 20.0)) if seg.volume > -90 \
-                        else np.zeros_like(y)
-                said.append({"text": seg.text, "voice": v.name, "lang": seg.lang,
-                             "start": round(at / SAMPLE_RATE, 3),
-                             "seconds": round(y.size / SAMPLE_RATE, 3)})
-                if v.name not in used:
-                    used.append(v.name)
-                pieces.append(y.astype(np.float32, copy=False))
-                at += y.size
-            if seg.pause > 0:
-                n = round(seg.pause * SAMPLE_RATE)
-                pieces.append(np.zeros(n, np.float32))
-                at += n
-            if progress is not None:
-                progress(i + 1, len(segments))
+    for i, seg in enumerate(segments):
+        if seg.mark is not None:
+            marks[seg.mark] = round(at / SAMPLE_RATE, 3)
+        if seg.text.strip():
+            v = _segment_voice(seg, default)
+            y = trim(say(seg.text, v, rate=min(max(seg.rate * rate, 0.1), 10.0)))
+            if abs(seg.pitch) > 1e-6:
+                y = world.shift(y, SAMPLE_RATE, semitones=seg.pitch)
+            if seg.volume != 0.0:
+                y = y * np.float32(10.0 ** (seg.volume / 20.0)) if seg.volume > -90 \
+                    else np.zeros_like(y)
+            said.append({"text": seg.text, "voice": v.name, "lang": seg.lang,
+                         "start": round(at / SAMPLE_RATE, 3),
+                         "seconds": round(y.size / SAMPLE_RATE, 3)})
+            if v.name not in used:
+                used.append(v.name)
+            pieces.append(y.astype(np.float32, copy=False))
+            at += y.size
+        if seg.pause > 0:
+            n = round(seg.pause * SAMPLE_RATE)
+            pieces.append(np.zeros(n, np.float32))
+            at += n
+        if progress is not None:
+            progress(i + 1, len(segments))
     y = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
     if not np.any(y):
         raise ParameterError("there is nothing to speak (the text is silent or only pauses)")
