@@ -208,11 +208,9 @@ class Store:
         self.delete(job_id)
         shutil.rmtree(self.job_folder(job_id), ignore_errors=True)
 
-    def recover(self, *, workers_alive: bool = False) -> list[str]:
+    def recover(self) -> list[str]:
         """After a restart: jobs left "running" go back to the queue, or fail when their
         worker died :data:`MAX_ATTEMPTS` times. Returns the ids put back."""
-        if workers_alive:
-            return []
         with self._db() as db:
             db.execute("UPDATE jobs SET status = 'failed', finished = ?, stage = 'failed', "
                        "error = 'the server stopped while this job ran, "
