@@ -69,7 +69,7 @@ $(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "setuptools<81" wheel
 	$(PIP) install "torch==2.13.0" "setuptools<81"
-	$(PIP) install -e ".[transcribe,learn,voice,web]"
+	$(PIP) install -e ".[transcribe,learn,voice,web,sound,chat]"
 	$(PIP) install --no-deps "tinysoundfont>=0.3.7" "basic-pitch==0.4.0"
 	@echo "compiling the audio analysis once (15-40 s) so the first arrange starts at once"
 	env -u NUMBA_CACHE_DIR $(VENV)/bin/tunecraft warm -q

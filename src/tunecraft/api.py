@@ -925,7 +925,8 @@ def check_voice_target(path: str | os.PathLike[str], *, overwrite: bool = False,
 def save_voice(result: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
                inputs: Iterable[str | os.PathLike[str]] = (),
                extra: Mapping[str, Any] | None = None) -> tuple[Path, Path]:
-    """Write what :func:`speak`, :func:`sing` or :func:`convert_voice` made: the audio
+    """Write what :func:`speak`, :func:`sing`, :func:`convert_voice`, :func:`sound`,
+    :func:`denoise` or :func:`mix` made: the audio
     (.wav, .flac, .mp3, .ogg) and a .json beside it saying what it holds. Both appear or
     neither does."""
     from .io.audio import write_audio
@@ -938,6 +939,102 @@ def save_voice(result: Any, path: str | os.PathLike[str], *, overwrite: bool = F
         write_audio(result.audio, tmp_audio)
         write_json(doc, tmp_json)
     return audio_path, json_path
+
+
+# ----------------------------------------------------------------------------------------------
+# Sound tools: effects and ambiences, separation, noise reduction, mixes
+
+
+def sound(request: str, *, duration: float = 10.0, seed: int | None = None,
+          loop: bool = False) -> Any:
+    """Sound effects and ambiences from words in English, Spanish or Portuguese ("rain and
+    thunder", "olas del mar", "um relógio"), made procedurally: a
+    :class:`~tunecraft.sound.effects.Sound` (stereo, 44.1 kHz, -20 LUFS). ``loop`` makes the
+    end run into the start without a seam."""
+    from .sound.effects import make_sound
+
+    return make_sound(request, duration=duration, seed=resolve_seed(seed), loop=loop)
+
+
+def separate(source: Any, *, vocals: bool = True) -> Any:
+    """Split a mix (a file or Audio) into drums and harmonic parts, and with ``vocals`` a
+    vocal and an accompaniment estimate: a :class:`~tunecraft.sound.tools.Separation`."""
+    from .sound.tools import MAX_SECONDS
+    from .sound.tools import separate as _separate
+
+    return _separate(_voice_audio(source, what="separate", max_seconds=MAX_SECONDS),
+                     vocals=vocals)
+
+
+def denoise(source: Any, *, strength: float = 1.0, stationary: bool = True,
+            noise: Any = None) -> Any:
+    """Reduce the noise of a recording (a file or Audio) by spectral gating; ``noise`` is an
+    optional sample of the noise alone. A :class:`~tunecraft.sound.tools.Cleaned`."""
+    from .sound.tools import MAX_SECONDS
+    from .sound.tools import denoise as _denoise
+
+    audio = _voice_audio(source, what="denoise", max_seconds=MAX_SECONDS)
+    sample = None if noise is None else _voice_audio(noise, what="--noise",
+                                                     max_seconds=MAX_SECONDS)
+    return _denoise(audio, strength=strength, stationary=stationary, noise=sample)
+
+
+def mix(layers: Iterable[Any], *, duck_db: float = 12.0, target_lufs: float = -14.0) -> Any:
+    """Layer audio files (or Audio): each item a path, or a mapping with ``source`` and any of
+    ``gain_db``, ``offset``, ``fade_in``, ``fade_out``, ``duck`` (this layer is turned down by
+    ``duck_db`` while the others sound). The sum is mastered. A
+    :class:`~tunecraft.sound.tools.Mixed`."""
+    from .sound.tools import MAX_SECONDS, Layer
+    from .sound.tools import mix as _mix
+
+    built = []
+    for item in layers:
+        opts = dict(item) if isinstance(item, Mapping) else {"source": item}
+        source = opts.pop("source", None)
+        unknown = set(opts) - {"gain_db", "offset", "fade_in", "fade_out", "duck", "name"}
+        if unknown:
+            raise ParameterError(f"mix: unknown layer setting {sorted(unknown)[0]!r}")
+        name = opts.pop("name", None) or (Path(source).name if isinstance(
+            source, (str, os.PathLike)) else f"layer {len(built) + 1}")
+        audio = _voice_audio(source, what="mix", max_seconds=MAX_SECONDS)
+        built.append(Layer(audio, name, **{k: (bool(v) if k == "duck" else float(v))
+                                           for k, v in opts.items()}))
+    return _mix(built, duck_db=duck_db, target_lufs=target_lufs)
+
+
+def check_parts_target(folder: str | os.PathLike[str], *, vocals: bool = True,
+                       overwrite: bool = False,
+                       inputs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Refuse, before any work, a separation's folder: a file, or parts already there
+    (unless ``overwrite``). The paths the parts will have."""
+    from .io.bundle import refuse_replacing
+    from .sound.tools import PARTS
+
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputFileError(out, "separate writes a folder of parts; this is a file")
+    paths = [out / f"{name}.wav" for name in (PARTS if vocals else PARTS[:2])]
+    paths.append(out / "parts.json")
+    refuse_replacing(out, paths, overwrite=overwrite, inputs=inputs)
+    return paths
+
+
+def save_parts(separation: Any, folder: str | os.PathLike[str], *, overwrite: bool = False,
+               inputs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
+    """Write a separation's parts as ``FOLDER/<part>.wav`` (32-bit float, so they sum back to
+    the mix) with ``parts.json``; all or none."""
+    from .io.audio import write_audio
+    from .io.files import atomic_outputs
+    from .io.json import write_json
+
+    paths = check_parts_target(folder, vocals="vocals" in separation.parts,
+                               overwrite=overwrite, inputs=inputs)
+    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(paths) as tmps:
+        for tmp, audio in zip(tmps, separation.parts.values(), strict=False):
+            write_audio(audio, tmp, subtype="FLOAT")
+        write_json({"tunecraft": _version(), **separation.summary()}, tmps[-1])
+    return paths
 
 
 # ----------------------------------------------------------------------------------------------
