@@ -386,6 +386,77 @@ def convert(src: str | os.PathLike[str], dst: str | os.PathLike[str], *,
     return save_score(score, dst)
 
 
+def _programs() -> dict[str, int]:
+    """Every word for a pitched instrument (English, Spanish, Portuguese) -> its GM program."""
+    return {w.lower(): i["program"] for i in instruments() if not i["drum"]
+            for w in [i["name"], *i["words"]]}
+
+
+def edit(score: Score, *, bpm: float | None = None, key: str | None = None,
+         transpose: int = 0, mute: Iterable[str] = (), solo: Iterable[str] = (),
+         instruments: Iterable[str] = ()) -> Score:
+    """A finished score changed without recomposing: another tempo (``bpm``), key in the same
+    mode (``key``, the nearer way) or ``transpose`` in semitones, tracks muted or soloed (by
+    name), instruments swapped ("Piano=organ"). The same notes on the same beats."""
+    from dataclasses import replace
+
+    from .score import KeySignature, retempo
+    from .score import transpose as _transpose
+
+    names = [t.name for t in score.tracks]
+    lower = {n.lower(): n for n in names}
+
+    def known(name: str, what: str) -> str:
+        found = lower.get(name.strip().lower())
+        if found is None:
+            raise ParameterError(f"edit: {what} {name!r} is not a track of this piece "
+                                 f"({', '.join(names)})")
+        return found
+
+    if bpm is not None:
+        if not 20 <= bpm <= 300:
+            raise ParameterError(f"edit: tempo {bpm:g} bpm is outside 20-300")
+        score = retempo(score, bpm)
+    shift = transpose
+    if key:
+        target = KeySignature.parse(key)
+        now = score.key_signatures[0]
+        if target.mode != now.mode:
+            raise ParameterError(f"edit: the piece is in {now.name}; a new key keeps the mode "
+                                 f"({now.mode}), so {target.name} cannot be reached by "
+                                 "transposing")
+        shift += (target.tonic - now.tonic + 6) % 12 - 6  # the nearer way
+    if not -24 <= shift <= 24:
+        raise ParameterError(f"edit: transposing by {shift} semitones is more than two octaves")
+    score = _transpose(score, shift)
+    soloed = {known(n, "solo track") for n in solo}
+    muted = {known(n, "muted track") for n in mute}
+    swaps: dict[str, int] = {}
+    programs = _programs()
+    for item in instruments:
+        if "=" not in item:
+            raise ParameterError(f"edit: write an instrument change as 'Track=instrument', "
+                                 f"not {item!r}")
+        track, instrument = (x.strip() for x in item.split("=", 1))
+        program = programs.get(instrument.lower())
+        if program is None:
+            raise ParameterError(f"edit: {instrument!r} is not an instrument tunecraft knows "
+                                 "(see `tunecraft instruments`)")
+        swaps[known(track, "track")] = program
+    tracks = []
+    for t in score.tracks:
+        if (soloed and t.name not in soloed) or t.name in muted:
+            continue
+        if t.name in swaps:
+            if t.is_drum:
+                raise ParameterError(f"edit: {t.name} is a drum kit; it keeps its sounds")
+            t = replace(t, program=swaps[t.name])
+        tracks.append(t)
+    if not tracks or not any(t.notes for t in tracks):
+        raise ParameterError("edit: nothing would be left to play")
+    return replace(score, tracks=tuple(tracks))
+
+
 def notate_ahead(score: Score) -> bool:
     """Start making the MusicXML of ``score`` in the background, for the bundle written
     later (:meth:`Take.save`, :func:`save`) to pick up: notation takes about a second of pure

@@ -226,67 +226,14 @@ def _regenerated(score: Any, source: Mapping[str, Any], section: str, seed: int)
 def edited(score_path: Path, source: Mapping[str, Any], p: Mapping[str, Any]) -> Any:
     """The score of a finished job (made with the parameters ``source``) with the changes of
     an ``edit`` job applied."""
-    from dataclasses import replace
-
     from .. import api
-    from ..score import KeySignature, retempo, transpose
 
     score = api.load(score_path)
     if p.get("section"):
         score = _regenerated(score, source, p["section"], p["seed"])
-    names = [t.name for t in score.tracks]
-    lower = {n.lower(): n for n in names}
-
-    def known(name: str, what: str) -> str:
-        found = lower.get(name.strip().lower())
-        if found is None:
-            raise ParameterError(f"edit: {what} {name!r} is not a track of this piece "
-                                 f"({', '.join(names)})")
-        return found
-
-    if p.get("bpm") is not None:
-        if not 20 <= p["bpm"] <= 300:
-            raise ParameterError(f"edit: tempo {p['bpm']:g} bpm is outside 20-300")
-        score = retempo(score, p["bpm"])
-    shift = p.get("transpose") or 0
-    if p.get("key"):
-        target = KeySignature.parse(p["key"])
-        now = score.key_signatures[0]
-        if target.mode != now.mode:
-            raise ParameterError(f"edit: the piece is in {now.name}; a new key keeps the mode "
-                                 f"({now.mode}), so {target.name} cannot be reached by "
-                                 "transposing")
-        shift += (target.tonic - now.tonic + 6) % 12 - 6  # the nearer way
-    if not -24 <= shift <= 24:
-        raise ParameterError(f"edit: transposing by {shift} semitones is more than two octaves")
-    score = transpose(score, shift)
-    solo = {known(n, "solo track") for n in p.get("solo") or []}
-    mute = {known(n, "muted track") for n in p.get("mute") or []}
-    swaps: dict[str, int] = {}
-    programs = {w.lower(): i["program"] for i in api.instruments() if not i["drum"]
-                for w in [i["name"], *i["words"]]}
-    for item in p.get("instruments") or []:
-        if "=" not in item:
-            raise ParameterError(f"edit: write an instrument change as 'Track=instrument', "
-                                 f"not {item!r}")
-        track, instrument = (x.strip() for x in item.split("=", 1))
-        program = programs.get(instrument.lower())
-        if program is None:
-            raise ParameterError(f"edit: {instrument!r} is not an instrument tunecraft knows "
-                                 "(see `tunecraft instruments`)")
-        swaps[known(track, "track")] = program
-    tracks = []
-    for t in score.tracks:
-        if (solo and t.name not in solo) or t.name in mute:
-            continue
-        if t.name in swaps:
-            if t.is_drum:
-                raise ParameterError(f"edit: {t.name} is a drum kit; it keeps its sounds")
-            t = replace(t, program=swaps[t.name])
-        tracks.append(t)
-    if not tracks or not any(t.notes for t in tracks):
-        raise ParameterError("edit: nothing would be left to play")
-    return replace(score, tracks=tuple(tracks))
+    return api.edit(score, bpm=p.get("bpm"), key=p.get("key"), transpose=p.get("transpose") or 0,
+                    mute=p.get("mute") or (), solo=p.get("solo") or (),
+                    instruments=p.get("instruments") or ())
 
 
 # ----------------------------------------------------------------------------------------------
