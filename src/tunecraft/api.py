@@ -1109,6 +1109,22 @@ def save_parts(separation: Any, folder: str | os.PathLike[str], *, overwrite: bo
 
 
 # ----------------------------------------------------------------------------------------------
+# The conductor (tunecraft.agent)
+
+
+def conductor(workdir: str | os.PathLike[str], *, seed: int | None = None,
+              lang: str = "en") -> Any:
+    """A conversation over every tool: ``conductor(folder).turn("a calm piano piece")``
+    returns a :class:`~tunecraft.agent.Turn` (the calls made, their files, the reply).
+    ``TUNECRAFT_LLM_URL`` (an OpenAI-compatible endpoint you run) plans with a language
+    model instead of the offline rules; the rules answer when it fails."""
+    from .agent import Conductor
+    from .agent.llm import router_from_env
+
+    return Conductor(workdir, seed=seed, lang=lang, router=router_from_env())
+
+
+# ----------------------------------------------------------------------------------------------
 # The studio (tunecraft.web)
 
 
