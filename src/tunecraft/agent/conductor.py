@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ParameterError, TunecraftError
 from .router import Plan, Ref, Step, route
 from .tools import TOOLS, Artefact, Workspace, save_piece
+from .words import fold
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ TEXT: dict[str, dict[str, str]] = {
     "recomposed": {"en": "composed again with the same seed",
                    "es": "compuesta de nuevo con la misma semilla",
                    "pt": "composta de novo com a mesma semente"},
+    "no_drums": {"en": "the piece has no drums to take out", "es": "la pieza no tiene batería "
+                  "que quitar", "pt": "a peça não tem bateria para tirar"},
     "nothing": {"en": "I found nothing to change in that.", "es": "No encontré nada que cambiar.",
                 "pt": "Não encontrei nada para mudar."},
 }
@@ -240,7 +243,7 @@ class Conductor:
             piece = self.memory.latest("piece")
             if piece is None or "seconds" not in piece.facts:
                 return 10.0
-            return float(piece.facts["seconds"])
+            return float(piece.facts.get("audio_seconds", piece.facts["seconds"]))
         if found is None:
             what = {"score": {"en": "a score", "es": "una partitura", "pt": "uma partitura"},
                     }.get("score" if which == "score" else "audio",
@@ -337,6 +340,8 @@ class Conductor:
         tracks = facts.get("tracks") or []
         if ch.get("drums") is False:
             drums = [t["name"] for t in tracks if t["drum"]]
+            if not drums and len(ch) == 1:
+                raise ParameterError(TEXT["no_drums"][lang])
             if drums:
                 edit["mute"] = drums
                 said.append(WHAT["drums_off"][lang])
@@ -425,7 +430,6 @@ def _stem_of(piece: Artefact) -> str:
 def _track_for(tracks: list[dict[str, Any]], word: str) -> str | None:
     """The track a word names: by track name, else by the instrument it plays."""
     from .router import _instrument
-    from .words import fold
 
     w = fold(word).strip()
     for t in tracks:
@@ -451,7 +455,7 @@ def _without_style(prompt: str) -> str:
     except Exception:
         return prompt
     out = prompt
-    for w in (ev.words if ev is not None else ()):
+    for w in (ev.words if ev is not None and ev.source == "explicit" else ()):
         out = out.replace(w, " ")
     return " ".join(out.split())
 
@@ -471,11 +475,36 @@ def _topic(topic: str, lang: str) -> str:
     return names.get(topic, default).get(lang, "that")
 
 
+MADE = {
+    "sound": {"en": "{what}, {seconds:.0f} s: {file}", "es": "{what}, {seconds:.0f} s: {file}",
+              "pt": "{what}, {seconds:.0f} s: {file}"},
+    "speak": {"en": "Spoken ({seconds:.1f} s): {file}", "es": "Dicho ({seconds:.1f} s): {file}",
+              "pt": "Falado ({seconds:.1f} s): {file}"},
+    "sing": {"en": "Sung ({seconds:.1f} s): {file}", "es": "Cantado ({seconds:.1f} s): {file}",
+             "pt": "Cantado ({seconds:.1f} s): {file}"},
+    "mix": {"en": "Mixed {layers} layers ({seconds:.0f} s): {file}",
+            "es": "Mezcladas {layers} capas ({seconds:.0f} s): {file}",
+            "pt": "Mixadas {layers} camadas ({seconds:.0f} s): {file}"},
+    "denoise": {"en": "Cleaned ({removed_db:g} dB of noise removed): {file}",
+                "es": "Limpio ({removed_db:g} dB de ruido menos): {file}",
+                "pt": "Limpo ({removed_db:g} dB de ruído a menos): {file}"},
+    "convert_voice": {"en": "The voice, changed: {file}", "es": "La voz, cambiada: {file}",
+                      "pt": "A voz, mudada: {file}"},
+}
+
+
 def _describe(a: Artefact, lang: str) -> str:
     if a.text is not None:
         return a.text
+    if a.tool in MADE:
+        facts = dict(a.facts)
+        if a.tool == "sound":
+            facts["what"] = " + ".join(facts.pop("layers", [])).capitalize()
+        return MADE[a.tool][lang].format(file=a.audio, **facts)
     if a.tool in PIECE_TOOLS and a.facts.get("bpm") is not None:
-        tracks = ", ".join(t["name"] for t in a.facts.get("tracks", []))
+        tracks = ", ".join(t["instrument"] if t["drum"] or fold(t["name"]) == fold(
+            t["instrument"]) else f"{t['name']}: {t['instrument']}"
+                           for t in a.facts.get("tracks", []))
         return _t("piece", lang, seconds=float(a.facts["seconds"]), bpm=float(a.facts["bpm"]),
                   key=a.facts["key"], tracks=tracks, file=a.audio)
     shown = [str(a.audio)] if a.audio is not None else [str(p) for p in a.files[:3]]

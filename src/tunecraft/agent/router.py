@@ -84,8 +84,6 @@ class _Message:
 
 
 def _read(message: str, fallback_lang: str) -> _Message:
-    from ..understand.lexicon import detect_language
-
     files: list[str] = []
     quotes: list[str] = []
 
@@ -98,12 +96,32 @@ def _read(message: str, fallback_lang: str) -> _Message:
         return f"\x01q{len(quotes) - 1}\x02"
 
     text = FILE_RE.sub(file_marker, message)
+    no_files = re.sub(r"\x01f\d+\x02", " ", text)
     text = QUOTE_RE.sub(quote_marker, text)
-    plain = re.sub(r"\x01[qf]\d+\x02", " ", text)
-    lang, clues = detect_language(plain)
-    if not clues and not re.search(r"[ñ¿¡ãõçâêô]", plain.lower()):
-        lang = fallback_lang
-    return _Message(text, W.fold(text), quotes, files, lang)
+    return _Message(text, W.fold(text), quotes, files, _language_of(no_files, fallback_lang))
+
+
+def _language_of(text: str, fallback: str) -> str:
+    """The message's language: the composer's detector (stop words, letters only one language
+    writes) plus the conductor's own words (greetings, commands); a tie keeps the
+    conversation's language."""
+    from ..understand.lexicon import detect_language
+
+    lang, clues = detect_language(text)
+    score = {"en": 0, "es": 0, "pt": 0}
+    score[lang] += len(clues)
+    low = text.lower()
+    score["es"] += 3 * len(re.findall(r"[ñ¿¡]", low))
+    score["pt"] += 3 * len(re.findall(r"[ãõçâêô]", low))
+    for token in re.findall(r"[\w'-]+", low):
+        for k, words in W.CHAT_WORDS.items():
+            if token in words:
+                score[k] += 2
+    best = max(score.values())
+    if best == 0:
+        return fallback
+    tied = [k for k, v in score.items() if v == best]
+    return fallback if fallback in tied else tied[0]
 
 
 def _clauses(msg: _Message) -> list[tuple[str, str]]:
@@ -225,6 +243,8 @@ def _rule_tool(folded: str, msg: _Message, original: str) -> str | None:
         if name == "continue" and not (msg.files_in(original) or W.REF.search(folded)
                                        or has_music):
             continue
+        if name == "sing" and sounds and not (msg.quotes_in(original) or msg.files_in(original)):
+            continue  # "birds singing" is birdsong
         if name == "mix" and sounds and not msg.files_in(original):
             return "sound"  # "mix in some rain" makes the rain, then mixes it
         if name == "convert" and (has_music or sounds) and not msg.files_in(original) \
@@ -236,6 +256,16 @@ def _rule_tool(folded: str, msg: _Message, original: str) -> str | None:
     if has_music or _is_music_request(folded):
         return "generate"
     return None
+
+
+def _names_music(folded: str) -> bool:
+    """Whether a clause names music of its own: a music noun, a style or a genre (a new piece,
+    not a change to the last one)."""
+    if W.MUSIC_NOUN.search(folded):
+        return True
+    spec = _spec(folded)
+    return spec is not None and any(_explicit(spec, n) not in (None, [], ())
+                                    for n in ("style", "genres"))
 
 
 def _is_music_request(folded: str) -> bool:
@@ -325,8 +355,7 @@ def _route_clause(msg: _Message, original: str, folded: str, *,
         return "unsupported", topic
     has_files = bool(msg.files_in(original))
     changes = _changes(folded, original)
-    creating = bool(W.MUSIC_NOUN.search(folded) and W.CREATE.search(folded)
-                    and not W.REF.search(folded))
+    creating = not W.REF.search(folded) and "swap" not in changes and _names_music(folded)
     if changes and not creating and not has_files:
         tool = _rule_tool(folded, msg, original)
         if tool in (None, "generate", "continue") or (W.REF.search(folded) and tool not in (

@@ -148,7 +148,7 @@ def _piece_facts(score: Any) -> dict[str, Any]:
 def _piece(tool: str, take: Any, ws: Workspace, stem: str, params: Mapping[str, Any],
            lufs: float | None = None) -> Artefact:
     bundle = take.save(ws.name(stem, ".wav"))
-    facts = _piece_facts(take.score)
+    facts = {**_piece_facts(take.score), "audio_seconds": round(take.audio.duration, 3)}
     if lufs is not None:
         facts["lufs"] = lufs
     return Artefact(tool, bundle.paths, bundle.audio, bundle.json, params=dict(params),
@@ -176,7 +176,7 @@ def save_piece(tool: str, score: Any, ws: Workspace, stem: str, params: Mapping[
     options = RenderOptions(target_lufs=lufs) if lufs is not None else None
     audio = api.render(score, options=options)
     bundle = api.save(score, ws.name(stem, ".wav"), audio=audio)
-    facts = _piece_facts(score)
+    facts = {**_piece_facts(score), "audio_seconds": round(audio.duration, 3)}
     if lufs is not None:
         facts["lufs"] = lufs
     return Artefact(tool, bundle.paths, bundle.audio, bundle.json, params=dict(params),

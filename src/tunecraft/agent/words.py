@@ -109,17 +109,24 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(p)) for
                            r"change (?:the |my |this )?voice", r"pitch (?:of|the) (?:voice|speech)",
                            r"cambia(?:r)? (?:la |mi )?voz", r"voz (?:de nino|mas grave|"
                            r"mas aguda)", r"mud(?:a|e|ar) (?:a |minha )?voz",
-                           r"voz (?:de crianca|mais grave|mais aguda)", r"transpose the voice")),
+                           r"voz (?:de crianca|mais grave|mais aguda)", r"transpose the voice",
+                           r"voice\b.{0,40}\b(?:deeper|higher|lower|younger|child)",
+                           r"voz\b.{0,40}\b(?:mas grave|mas aguda|de nino|mais grave|"
+                           r"mais aguda|de crianca)")),
     ("separate", _any(r"separate", r"split", r"isolate", r"extract (?:the )?(?:drums|vocals?|"
                       r"voice|bass)", r"remove the vocals?", r"karaoke", r"stems? (?:of|from)",
                       r"separa(?:r|me)?", r"aisla(?:r)?", r"extrae(?:r)?", r"quita(?:r)? la voz",
                       r"separe", r"isola(?:r)?", r"extrai(?:a|r)?", r"tira(?:r)? a voz",
+                      r"tire a voz",
                       r"drums? from", r"bateria de")),
-    ("denoise", _any(r"denoise", r"de-noise", r"remove (?:the )?(?:noise|hiss|hum|background "
+    ("denoise", _any(r"denoise", r"de-noise", r"(?:reduce|remove|cut|kill) (?:the |that )?"
+                     r"(?:hiss|hum|buzz|noise|static)",
+                     r"remove (?:the )?(?:noise|hiss|hum|background "
                      r"noise)", r"reduce (?:the )?noise", r"noise reduction", r"noisy",
                      r"clean (?:up )?(?:the |this |my )?(?:audio|recording|sound|voice|file|"
                      r"it)", r"clean it up", r"quita(?:r)? el ruido", r"reduc(?:e|ir) el ruido",
-                     r"ruidos[oa]", r"limpia(?:r)? (?:el |la |este |esta )?(?:audio|grabacion|"
+                     r"ruidos[oa]", r"tire o ruido", r"tira o ruido",
+                     r"limpia(?:r)? (?:el |la |este |esta )?(?:audio|grabacion|"
                      r"sonido|voz)", r"tira(?:r)? o ruido", r"remov(?:a|er) o ruido",
                      r"reduz(?:a|ir)? o ruido", r"limp(?:a|e|ar) (?:o |a |este |esta )?"
                      r"(?:audio|gravacao|som|voz)", r"chiado")),
@@ -136,12 +143,12 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(p)) for
                         r"notas de", r"partitura de", r"transcrever", r"transcreva",
                         r"transcricao")),
     ("mix", _any(r"mix", r"layer", r"combine", r"blend", r"mezcla(?:r)?", r"combina(?:r)?",
-                 r"junta(?:r)?", r"mistura(?:r)?", r"mixa(?:r|gem)?", r"mixe", r"junte",
+                 r"junta(?:r)?", r"mistura(?:r)?", r"misture", r"mixa(?:r|gem)?", r"mixe", r"junte",
                  r"combine")),
     ("arrange", _any(r"arrange", r"arrangement", r"harmoni[sz]e", r"orchestrate",
                      r"accompaniment for", r"my humming", r"i hummed", r"hummed",
-                     r"arregla(?:r)?", r"arreglo", r"armoniza(?:r)?", r"orquesta(?:r)?",
-                     r"tarare\w*", r"arranj\w*", r"harmoniz\w*", r"orquestr\w*",
+                     r"arregla(?:r)?", r"arreglo", r"armoniza(?:r)?", r"orquestar", r"orquestala",
+                     r"tarare\w*", r"arranj\w*", r"harmoniz\w*", r"orquestre", r"orquestrar",
                      r"cantarol\w*")),
     ("continue", _any(r"continue", r"keep going", r"carry on", r"go on with", r"extend",
                       r"continua(?:r)?", r"sigue", r"prolonga(?:r)?", r"extiende",
@@ -212,8 +219,8 @@ SWAP = (
                r"(?P<old>[a-z][\w \-]*?)\s+(?:por|pelo|pela|com)\s+(?:um |uma |o |a )?"
                r"(?P<new>[a-z][\w \-]*?)\s*(?:$|[,.;!?]| e\b| por favor\b)"),
     re.compile(r"\b(?:use |usa |use a |play it on |con |com |with )?(?:a |an |un |una |um |uma )?"
-               r"(?P<new>[a-z][\w \-]*?)\s+(?:instead of|rather than|en vez de|en lugar de|"
-               r"em vez de|no lugar de|ao inves de)\s+(?:the |el |la |o |a )?"
+               r"(?P<new>[a-z][\w \-]*?)\s+(?:instead of|rather than|en vez del?|en lugar del?|"
+               r"em vez d[eoa]s?|no lugar d[eoa]s?|ao inves d[eoa]s?)\s+(?:the |el |la |o |a )?"
                r"(?P<old>[a-z][\w \-]*?)\s*(?:$|[,.;!?])"),
 )
 STYLE_CHANGE = re.compile(_any(r"make it", r"turn it into", r"as an?", r"in (?:a |the )?\w+ "
@@ -235,9 +242,28 @@ SPLIT = re.compile(
     r"\s*(?:;|\.\s+(?=\w)|,?\s+(?:and\s+)?then\b,?|,?\s+after that\b,?|,?\s+(?:y\s+)?luego\b,?|"
     r",?\s+(?:y\s+)?despues\b,?|,?\s+(?:e\s+)?depois\b,?|,?\s+em seguida\b,?|"
     r",?\s+(?:and|y|e)\s+(?=(?:put|add|give|make|turn|convert|export|sing|say|mix|separate|"
-    r"clean|remove|save|render|layer|lay|read|speak|pon|ponle|anade|agrega|dame|haz|hazlo|"
+    r"clean|remove|save|render|layer|lay|read|speak|pon|ponle|anade|agrega|dame|damela|damelo|"
+    r"haz|hazlo|"
     r"conviertelo|convierte|canta|di|dile|mezcla|exporta|guarda|separa|quita|limpia|lee|"
     r"coloque|coloca|poe|ponha|adicione|adiciona|me de|me da|faca|converta|converte|cante|"
     r"diga|fala|fale|misture|mistura|exporte|separe|limpe|limpa|remova|tire|leia)\b)|"
     r",\s+(?=(?:put|add|give me|turn it|convert|export|sing|say|mix|pon|anade|dame|"
     r"conviertelo|canta|di|coloque|adicione|me de|converta|cante|diga)\b))")
+
+# Words of conversation (not of music descriptions) that tell the three languages apart,
+# as written (lower case, accents kept).
+CHAT_WORDS = {
+    "en": {"hello", "hi", "hey", "thanks", "thank", "please", "make", "say", "now", "faster",
+           "slower", "louder", "softer", "longer", "shorter", "swap", "put", "give", "what",
+           "can", "you", "it", "under", "over", "without", "instead", "sing", "read"},
+    "es": {"hola", "gracias", "hazlo", "hazla", "hazme", "dime", "di", "dame", "dámela",
+           "quita", "quítale", "ponle", "pon", "cambia", "usa", "compón", "escribe", "quiero",
+           "necesito", "ahora", "más", "también", "buenos", "buenas", "qué", "cómo", "cuánto",
+           "canta", "lee", "sonido", "lluvia", "olas", "mezcla", "separa", "bájale", "súbele",
+           "días", "noches", "tardes", "por", "favor", "encima", "fondo", "está", "puedes"},
+    "pt": {"olá", "oi", "obrigado", "obrigada", "faça", "faz", "deixe", "deixa", "diga",
+           "fale", "troque", "coloque", "agora", "você", "mais", "também", "bom", "boa",
+           "quero", "preciso", "componha", "tire", "dê", "cante", "leia", "som", "chuva",
+           "ondas", "misture", "separe", "mude", "dia", "noite", "tarde", "pode", "fazer",
+           "cima", "fundo", "em", "uma", "um", "dá"},
+}
