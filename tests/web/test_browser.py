@@ -114,3 +114,28 @@ def test_type_generate_play_and_download_the_midi(server, tmp_path):
     with urllib.request.urlopen(f"{server}/api/jobs", timeout=5) as r:
         library = __import__("json").loads(r.read())["jobs"]
     assert library[0]["params"]["seed"] == 4 and library[0]["status"] == "done"
+
+
+def test_the_chat_tab_answers_and_plays(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server + "/", wait_until="load", timeout=90_000)
+        page.get_by_role("tab", name="Chat").click()
+        box = page.locator("#chat-input textarea")
+        box.fill("a calm piano piece, 6 seconds")
+        page.locator("#chat-send").click()
+        page.locator("#chat").get_by_text("bpm").first.wait_for(timeout=120_000)
+        page.locator("#player audio").first.wait_for(state="attached", timeout=30_000)
+        box.fill("hazlo más rápido")
+        page.locator("#chat-send").click()
+        page.locator("#chat").get_by_text("Cambiado").first.wait_for(timeout=120_000)
+        text = page.locator("#chat").inner_text()
+        browser.close()
+    assert "a calm piano piece" in text and "tempo" in text

@@ -326,7 +326,8 @@ class Conductor:
                 f"{now.name.split()[0]} {ch['mode']}")
             if target.name != now.name:
                 (edit if target.mode == now.mode else recompose)["key"] = target.name
-                said.append(WHAT["key"][lang].format(a=now.name, b=target.name))
+                said.append(WHAT["key"][lang].format(a=key_name(now.name, lang),
+                                                     b=key_name(target.name, lang)))
         if "duration" in ch:
             how, v = ch["duration"]
             secs = round(v if how == "to" else secs_now * v)
@@ -488,9 +489,37 @@ MADE = {
     "denoise": {"en": "Cleaned ({removed_db:g} dB of noise removed): {file}",
                 "es": "Limpio ({removed_db:g} dB de ruido menos): {file}",
                 "pt": "Limpo ({removed_db:g} dB de ruído a menos): {file}"},
+    "convert": {"en": "Converted: {file}", "es": "Convertido: {file}",
+                "pt": "Convertido: {file}"},
     "convert_voice": {"en": "The voice, changed: {file}", "es": "La voz, cambiada: {file}",
                       "pt": "A voz, mudada: {file}"},
 }
+
+
+_SOLFEGE = {"C": "do", "D": "re", "E": "mi", "F": "fa", "G": "sol", "A": "la", "B": "si"}
+
+
+def key_name(name: str, lang: str) -> str:
+    """"Bb major" as a musician of ``lang`` says it ("si bemol mayor", "si bemol maior")."""
+    if lang == "en" or not name:
+        return name
+    tonic, _, mode = name.partition(" ")
+    base = _SOLFEGE.get(tonic[:1].upper(), tonic[:1])
+    if lang == "pt":
+        base = {"fa": "fá", "la": "lá", "do": "dó", "re": "ré"}.get(base, base)
+    accidental = {"b": " bemol", "#": {"es": " sostenido", "pt": " sustenido"}[lang]}.get(
+        tonic[1:2], "")
+    modes = {"major": {"es": "mayor", "pt": "maior"}, "minor": {"es": "menor", "pt": "menor"}}
+    return f"{base}{accidental} {modes.get(mode, {}).get(lang, mode)}".strip()
+
+
+def shown(path: Any) -> str:
+    """A path as a reply shows it: relative to the working folder when inside it."""
+    p = Path(str(path))
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
 
 
 def _describe(a: Artefact, lang: str) -> str:
@@ -500,12 +529,13 @@ def _describe(a: Artefact, lang: str) -> str:
         facts = dict(a.facts)
         if a.tool == "sound":
             facts["what"] = " + ".join(facts.pop("layers", [])).capitalize()
-        return MADE[a.tool][lang].format(file=a.audio, **facts)
+        return MADE[a.tool][lang].format(file=shown(a.audio or a.score), **facts)
     if a.tool in PIECE_TOOLS and a.facts.get("bpm") is not None:
         tracks = ", ".join(t["instrument"] if t["drum"] or fold(t["name"]) == fold(
             t["instrument"]) else f"{t['name']}: {t['instrument']}"
                            for t in a.facts.get("tracks", []))
         return _t("piece", lang, seconds=float(a.facts["seconds"]), bpm=float(a.facts["bpm"]),
-                  key=a.facts["key"], tracks=tracks, file=a.audio)
-    shown = [str(a.audio)] if a.audio is not None else [str(p) for p in a.files[:3]]
-    return _t("made", lang, tool=a.tool, files=", ".join(shown))
+                  key=key_name(str(a.facts["key"]), lang), tracks=tracks,
+                  file=shown(a.audio))
+    files = [a.audio] if a.audio is not None else list(a.files[:3])
+    return _t("made", lang, tool=a.tool, files=", ".join(shown(f) for f in files))

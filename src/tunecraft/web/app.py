@@ -286,7 +286,7 @@ def _mount_page(app: FastAPI, store: Store) -> None:
     from .page import build, theme
 
     gr.mount_gradio_app(app, build(store), path="/", theme=theme(),
-                        allowed_paths=[str(store.folder / "jobs")],
+                        allowed_paths=[str(store.folder / "jobs"), str(store.folder / "chat")],
                         footer_links=[], ssr_mode=False)
 
 

@@ -55,6 +55,37 @@ def _outputs(store: Store, job: Job) -> tuple[Any, ...]:
     return audio, roll, downloads, _summary(store, job), job.id
 
 
+_CONVERSATIONS: dict[str, Any] = {}
+MAX_CONVERSATIONS = 64
+
+
+def chat_turn(store: Store, conversation: str | None, message: str) -> tuple[str, Any, str | None,
+                                                                               list[str]]:
+    """One message of the Chat tab: (conversation id, the turn, the audio to play, the files
+    to download). A conversation's files live in ``<data>/chat/<id>/``; the conductor (and
+    its memory) stays in this process, the latest 64 conversations at most."""
+    import uuid
+
+    from ..agent import Conductor
+    from ..agent.llm import router_from_env
+
+    if not (message or "").strip():
+        raise TunecraftError("type a message first")
+    if len(message) > 2000:
+        raise TunecraftError("a message is at most 2,000 characters")
+    if conversation not in _CONVERSATIONS:
+        conversation = uuid.uuid4().hex[:12]
+        if len(_CONVERSATIONS) >= MAX_CONVERSATIONS:
+            _CONVERSATIONS.pop(next(iter(_CONVERSATIONS)))
+        _CONVERSATIONS[conversation] = Conductor(store.folder / "chat" / conversation,
+                                                 router=router_from_env())
+    turn = _CONVERSATIONS[conversation].turn(message)
+    made = [p for c in turn.calls for p in c.outputs]
+    audio = next((p for p in reversed(made) if p.endswith((".wav", ".mp3", ".flac", ".ogg"))),
+                 None)
+    return conversation, turn, audio, made
+
+
 def _summary(store: Store, job: Job) -> str:
     """What the job made, in a few lines, and what was understood of the request."""
     if job.status != "done":
@@ -204,6 +235,13 @@ def build(store: Store) -> Any:
                     sing_file = gr.File(label="A melody to sing (MIDI / MusicXML)")
                     sing_words = gr.Textbox(label="Words to sing", lines=2)
                     sing_go = gr.Button("Sing", variant="primary")
+                with gr.Tab("Chat"):
+                    chatbot = gr.Chatbot(label="Talk to tunecraft in English, Spanish or "
+                                               "Portuguese", elem_id="chat", height=360)
+                    said = gr.Textbox(label="Your message", elem_id="chat-input",
+                                      placeholder="compose a calm piano piece, then put rain "
+                                                  "under it")
+                    send = gr.Button("Send", variant="primary", elem_id="chat-send")
                 with gr.Tab("Library"):
                     query = gr.Textbox(label="Search prompts")
                     table = gr.Dataframe(headers=["id", "kind", "status", "prompt", "seconds"],
@@ -236,6 +274,7 @@ def build(store: Store) -> Any:
                         new_seed = gr.Textbox(label="with seed", placeholder="empty: a new one")
                     edit_go = gr.Button("Play it again with these changes")
         last = gr.State(None)
+        conversation = gr.State(None)
         results = [player, roll, files, info, last]
         tracker = gr.Progress()  # Gradio gives each call its own, by this default
 
@@ -290,6 +329,19 @@ def build(store: Store) -> Any:
                                    "lang": language}, progress)
 
         sing_go.click(do_sing, [sing_file, sing_words, lang], results)
+
+        def do_chat(message, history, convo):
+            try:
+                convo, turn, audio, made = chat_turn(store, convo, message)
+            except TunecraftError as exc:
+                raise gr.Error(" ".join(str(exc).split())) from None
+            history = [*(history or []), {"role": "user", "content": message},
+                       {"role": "assistant", "content": turn.reply}]
+            return history, "", convo, audio, None, made, turn.reply
+
+        chat_outputs = [chatbot, said, conversation, player, roll, files, info]
+        send.click(do_chat, [said, chatbot, conversation], chat_outputs)
+        said.submit(do_chat, [said, chatbot, conversation], chat_outputs)
 
         def library(q):
             return [[j.id, j.kind, j.status, (j.params.get("prompt") or j.params.get("text")
