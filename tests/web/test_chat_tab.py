@@ -30,3 +30,15 @@ def test_empty_and_huge_messages_are_refused(tmp_path):
         chat_turn(store, None, "  ")
     with pytest.raises(TunecraftError, match="2,000"):
         chat_turn(store, None, "x" * 5000)
+
+
+def test_files_outside_the_conversation_are_never_read(tmp_path):
+    store = Store(tmp_path / "data")
+    secret = tmp_path / "secret.mid"
+    secret.write_bytes(b"MThd")
+    for message in (f"info about {secret}", f"convert {secret} to mp3",
+                    "render ../../secret.mid"):
+        _, turn, _, made = chat_turn(store, None, message)
+        assert turn.calls and not turn.calls[0].ok, message
+        assert "only files made in this conversation" in turn.calls[0].error
+        assert made == []

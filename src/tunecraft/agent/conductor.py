@@ -173,10 +173,13 @@ class Conductor:
     """One conversation: ``turn(message)`` plans, runs the tools and answers."""
 
     def __init__(self, workdir: str | os.PathLike[str], *, seed: int | None = None,
-                 lang: str = "en", router: Any = None) -> None:
+                 lang: str = "en", router: Any = None, confined: bool = False) -> None:
+        """``confined``: files named in messages must lie in ``workdir`` (the studio's Chat
+        tab: a visitor never reaches the server's other files)."""
         self.workspace = Workspace(Path(workdir), seed)
         self.memory = Memory(lang=lang)
         self._router = router
+        self._confined = confined
 
     def plan(self, message: str) -> Plan:
         if self._router is not None:
@@ -266,6 +269,8 @@ class Conductor:
         tool = TOOLS[step.tool]
         try:
             checked = tool.check(args)
+            if self._confined:
+                self._check_inside(tool, checked)
             artefact = tool.run(checked, self.workspace)
         except TunecraftError as e:
             return (Call(step.tool, args, False, error=str(e)),
@@ -278,6 +283,17 @@ class Conductor:
         shown = {k: v for k, v in checked.items()}
         return (Call(step.tool, shown, True, tuple(str(p) for p in artefact.files)),
                 _describe(artefact, lang), artefact)
+
+    def _check_inside(self, tool: Any, args: Mapping[str, Any]) -> None:
+        root = self.workspace.folder.resolve()
+        for p in tool.params:
+            if p.kind not in ("file", "files") or p.name not in args:
+                continue
+            values = args[p.name] if isinstance(args[p.name], list) else [args[p.name]]
+            for v in values:
+                if not Path(v).resolve().is_relative_to(root):
+                    raise ParameterError(f"{Path(v).name}: only files made in this "
+                                         "conversation can be used here")
 
     # ------------------------------------------------------------------------------------------
     # Follow-ups

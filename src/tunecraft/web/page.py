@@ -78,7 +78,7 @@ def chat_turn(store: Store, conversation: str | None, message: str) -> tuple[str
         if len(_CONVERSATIONS) >= MAX_CONVERSATIONS:
             _CONVERSATIONS.pop(next(iter(_CONVERSATIONS)))
         _CONVERSATIONS[conversation] = Conductor(store.folder / "chat" / conversation,
-                                                 router=router_from_env())
+                                                 router=router_from_env(), confined=True)
     turn = _CONVERSATIONS[conversation].turn(message)
     made = [p for c in turn.calls for p in c.outputs]
     audio = next((p for p in reversed(made) if p.endswith((".wav", ".mp3", ".flac", ".ogg"))),
