@@ -24,8 +24,11 @@ from .main import _verbose_option, cli
                                        "(the same script and seed make the same files).")
 @click.option("--lang", type=click.Choice(["en", "es", "pt"]), default="en",
               show_default=True, help="The language to answer in until a message shows one.")
+@click.option("--play", is_flag=True, help="Play each turn's audio (with ffplay, paplay or "
+                                           "aplay, the first found).")
 @_verbose_option
-def chat(script, as_json: bool, workdir: Path, seed: int | None, lang: str) -> None:
+def chat(script, as_json: bool, workdir: Path, seed: int | None, lang: str,
+         play: bool) -> None:
     """Talk to tunecraft in English, Spanish or Portuguese: "compose a calm piano piece",
     "make it faster", "put rain under it", "say 'hello'", "what can you do?"."""
     from .. import api
@@ -42,7 +45,11 @@ def chat(script, as_json: bool, workdir: Path, seed: int | None, lang: str) -> N
                                   default=str))
         else:
             click.echo(result.reply)
+        if play:
+            _play([p for c in result.calls for p in c.outputs])
 
+    if script is None and not sys.stdin.isatty():
+        script = sys.stdin  # messages piped in: read them as a script
     if script is not None:
         for line in script:
             message = line.strip()
@@ -54,8 +61,6 @@ def chat(script, as_json: bool, workdir: Path, seed: int | None, lang: str) -> N
                 continue
             answer(message)
         return
-    if not sys.stdin.isatty() and not as_json:
-        raise click.UsageError("no terminal to talk in: give --script FILE (or --script -)")
     click.echo("tunecraft: tell me what to make (\"what can you do?\" for the list; an empty "
                f"line or Ctrl-D ends). Files go to {workdir}/")
     while True:
@@ -67,3 +72,21 @@ def chat(script, as_json: bool, workdir: Path, seed: int | None, lang: str) -> N
         if not message:
             return
         answer(message)
+
+
+def _play(paths: list[str]) -> None:
+    """Play the last audio file made, with the first player found (no shell)."""
+    import shutil
+    import subprocess
+
+    audio = [p for p in paths if p.endswith((".wav", ".mp3", ".flac", ".ogg"))]
+    if not audio:
+        return
+    for name, args in (("ffplay", ["-nodisp", "-autoexit", "-loglevel", "quiet"]),
+                       ("paplay", []), ("aplay", ["-q"])):
+        exe = shutil.which(name)
+        if exe and (name != "aplay" or audio[-1].endswith(".wav")):
+            subprocess.run([exe, *args, audio[-1]], check=False)
+            return
+    click.echo("(no audio player found: install ffmpeg, pulseaudio-utils or alsa-utils)",
+               err=True)
