@@ -1,9 +1,9 @@
-"""Same request + same seed = identical files: 22 requests across the verbs, hashed, and 5
-voice requests where the voices are installed.
+"""Same request + same seed = identical files: 22 requests across the verbs, hashed, and
+5 voice requests where the voices are installed.
 
 Runs the CLI as a user types it (generate, story, arrange, continue, render, sound, denoise;
-speak, sing, convert-voice, generate --sing) and prints one SHA-256 per written file. Run it twice, or
-before and after a change, and compare:
+speak, sing, convert-voice, generate --sing) and prints one SHA-256 per written file. Run it
+twice, or before and after a change, and compare:
 
     .venv/bin/python benchmarks/determinism.py --out /tmp/det-a --json /tmp/a.json
     .venv/bin/python benchmarks/determinism.py --out /tmp/det-b --inputs /tmp/det-a/inputs \

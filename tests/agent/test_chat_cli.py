@@ -8,6 +8,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from click.testing import CliRunner
 
@@ -56,9 +57,9 @@ def test_files_mentioned_are_inputs_and_errors_do_not_stop_the_script(tmp_path):
 
 
 class _FakeLLM(BaseHTTPRequestHandler):
-    seen: list[dict] = []
+    seen: ClassVar[list[dict]] = []
 
-    def do_POST(self):  # noqa: N802 (the http.server API)
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _FakeLLM.seen.append(body)
         user = body["messages"][-1]["content"]

@@ -8,14 +8,14 @@ import pytest
 
 pytest.importorskip("gradio", reason="the web extra is not installed")
 
-from tunecraft.errors import TunecraftError  # noqa: E402
-from tunecraft.web.page import chat_turn  # noqa: E402
-from tunecraft.web.store import Store  # noqa: E402
+from tunecraft.errors import TunecraftError
+from tunecraft.web.page import chat_turn
+from tunecraft.web.store import Store
 
 
 def test_a_conversation_remembers_its_piece_and_another_does_not(tmp_path):
     store = Store(tmp_path)
-    a, turn, audio, made = chat_turn(store, None, "a calm piano piece, 6 seconds")
+    a, turn, audio, _ = chat_turn(store, None, "a calm piano piece, 6 seconds")
     assert turn.calls[0].ok and audio is not None and Path(audio).exists()
     assert Path(audio).parent == tmp_path / "chat" / a  # its own folder in the library
     same, turn2, audio2, _ = chat_turn(store, a, "make it faster")
