@@ -29,10 +29,9 @@ def sound(request: tuple[str, ...], duration: float, seed: int | None, loop: boo
     crowd, traffic, footsteps, clock, heartbeat, whoosh, riser, impact (storm, forest), in
     English, Spanish or Portuguese, layered ("rain and thunder")."""
     from .. import api
-    from ..checks import resolve_seed
 
     text = " ".join(request)
-    seed = resolve_seed(seed)
+    seed = api.resolve_seed(seed)
     out = output or Path("out") / f"{_slug(text) or 'sound'}-{seed}.wav"
     api.check_voice_target(out, overwrite=force)
     made = api.sound(text, duration=duration, seed=seed, loop=loop)
