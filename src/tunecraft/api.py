@@ -479,7 +479,9 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
              melody_engine: str = "rules", lyrics: str | None = None,
              melisma: bool = False, model: str | os.PathLike[str] | None = None,
              progress: Any = None, composed: Any = None, sing: bool = False,
-             voice: str | None = None) -> Take:
+             voice: str | None = None, engine: str = "local",
+             engine_model: str | os.PathLike[str] | None = None,
+             neural: Any = None) -> Take:
     """Compose and render music for a request in words (English, Spanish or Portuguese).
 
     Explicit values (``bpm``, ``key``, ``meter``, ``duration``, ``instruments``) override the
@@ -496,6 +498,11 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     MusicXML lyrics. ``sing`` has a voice sing them (``voice``, default the best for the
     lyrics' language) in place of the vocal part's instrument: the sung stem is in the mix
     and the stems; the score is unchanged.
+
+    ``engine`` "musicgen" or "musicgen-melody" has a MusicGen model from the local folder
+    ``engine_model`` play the piece instead of the synthesizer (``neural``: a
+    :class:`~tunecraft.engines.musicgen.NeuralOptions`); musicgen-melody follows the composed
+    score's tune and chords. The score is written beside the audio as always.
     """
 
     from .compose import compose
@@ -508,6 +515,13 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     seed = resolve_seed(seed)
     if sing and lyrics is None:
         raise ParameterError("singing needs words: give --lyrics with --sing")
+    if engine != "local":
+        from .engines.musicgen import check_folder
+
+        check_folder(engine_model, engine)  # before composing: a wrong folder says so at once
+        if sing or stems:
+            raise ParameterError(f"--engine {engine} makes one mixed track: no --sing, no "
+                                 "--stems")
     step("understanding", 0.0)
     spec = parse(prompt, duration=duration, bpm=bpm, key=key, meter=meter,
                  instruments=list(instruments) if instruments else None, seed=seed)
@@ -541,6 +555,11 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         composed(composition)
     if not render:
         return take
+    if engine != "local":
+        step(f"{engine} playing", 0.3)
+        take = _neural(take, engine, engine_model, neural)
+        step("rendered", 0.9)
+        return take
     step("rendering", 0.3)
     take = _rendered(take, options, stems, lambda stage, f: step(stage, 0.3 + 0.6 * f),
                      sing=(voice, sung.language) if sing and sung is not None else None)
@@ -551,6 +570,74 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         take = replace(take, reports=(adherence(spec, take.score, take.audio, audio_tempo=True),))
     step("rendered", 0.9)
     return take
+
+
+def _neural(take: Take, engine: str, folder: Any, options: Any) -> Take:
+    """The composed piece played by a MusicGen model: its prompt, tempo and key in words, and
+    for musicgen-melody the score's own tune and chords as the chroma."""
+    import numpy as np
+
+    from .audio import Audio as _Audio
+    from .engines.musicgen import MusicGen, chroma_of
+    from .io.audio import resample
+    from .synth.mastering import master
+
+    model = MusicGen(folder, engine)
+    score, spec = take.score, take.spec
+    text = f"{spec.prompt}, {spec.bpm:g} bpm, {score.key_signatures[0].name}"
+    chroma_at = None
+    if engine == "musicgen-melody":
+        frames = model.chroma_length or 235
+
+        def chroma_at(start: float, seconds: float) -> Any:
+            return chroma_of(score, max(start, 0.0), seconds, frames)
+
+    mono = model.generate(text, score.duration_seconds, seed=take.seed, options=options,
+                          chroma_at=chroma_at)
+    audio = resample(_Audio(np.stack([mono, mono]), model.sample_rate), 44100)
+    audio = master(audio)
+    return replace(take, audio=audio, stems={}, backend=f"{engine} ({model.folder.name})")
+
+
+def continue_neural(source: Any, *, duration: float, prompt: str | None = None,
+                    seed: int | None = None, engine: str = "musicgen",
+                    engine_model: str | os.PathLike[str] | None = None,
+                    neural: Any = None) -> Any:
+    """Continue a recording (or a score, played first) with a MusicGen model's audio prompt:
+    a result with ``audio`` (the source, then ``duration`` seconds more) and ``summary()``."""
+    import numpy as np
+
+    from .audio import Audio as _Audio
+    from .engines.musicgen import MusicGen, NeuralResult, check_folder
+    from .io.audio import read_audio, resample
+    from .synth.mastering import master
+
+    check_folder(engine_model, engine)
+    if _ext(source) in AUDIO_IN_EXTS:
+        given = read_audio(source, max_seconds=1200)
+    else:
+        given = render(load(source))
+    model = MusicGen(engine_model, engine)
+    seed = resolve_seed(seed)
+    mono = resample(given, model.sample_rate).samples.mean(axis=0)
+    fade = 0.05
+    new = model.generate(prompt or "music", duration, seed=seed, options=neural,
+                         audio_prompt=mono, overlap=fade)
+    # The source stays as it was (its own rate and channels); the new audio joins it with a
+    # short crossfade over the source's end as the model re-made it.
+    sr = given.sample_rate
+    new_up = resample(_Audio(np.stack([new] * given.channels), model.sample_rate),
+                      sr).samples
+    f = min(round(fade * sr), given.frames, new_up.shape[1])
+    ramp = np.sin(np.linspace(0, np.pi / 2, f)) ** 2 if f else np.zeros(0)
+    head = given.samples.copy()
+    if f:
+        head[:, -f:] = head[:, -f:] * (1 - ramp) + new_up[:, :f] * ramp
+    both = np.concatenate([head, new_up[:, f:]], axis=1)
+    total = given.frames + round(duration * sr)
+    audio = master(_Audio(both[:, :total].astype(np.float32), sr))
+    return NeuralResult(audio, engine, str(model.folder), seed, given.duration, duration,
+                        prompt or "")
 
 
 def _check(composition: Any) -> tuple[Any, ...]:

@@ -313,13 +313,19 @@ def _notate_ahead(composition: Any) -> None:
 @click.option("--melody-engine", type=click.Choice(["rules", "learned"]), default="rules",
               show_default=True, help="Write the tune from motifs, or sample it from a "
                                       "model (--model, default: the one shipped).")
+@click.option("--engine", type=click.Choice(["local", "musicgen", "musicgen-melody"]),
+              default="local", show_default=True,
+              help="Who plays the composed piece: the synthesizer, or a MusicGen model from "
+                   "--model DIR (musicgen-melody follows the score's tune and chords).")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="With --melody-engine learned: a model folder written by `train`.")
+              help="A model folder: with --melody-engine learned, one written by `train`; "
+                   "with --engine musicgen(-melody), the MusicGen weights (default: "
+                   "$TUNECRAFT_MUSICGEN / $TUNECRAFT_MUSICGEN_MELODY).")
 def generate(prompt: tuple[str, ...], output: Path | None, duration: float | None,
              seed: int | None, bpm: float | None, key: str | None, meter: str | None,
              instruments: tuple[str, ...], stems: bool, backend: str, soundfont: Path | None,
              force: bool, check_audio: bool, lyrics: str | None, melisma: bool, sing: bool,
-             voice: str | None, melody_engine: str, model_dir: Path | None,
+             voice: str | None, melody_engine: str, engine: str, model_dir: Path | None,
              quiet_cmd: bool) -> None:
     """Compose music from a description in words (English, Spanish or Portuguese)."""
     from .. import api
@@ -335,8 +341,9 @@ def generate(prompt: tuple[str, ...], output: Path | None, duration: float | Non
     kwargs = dict(duration=duration, seed=seed, bpm=bpm, key=key, meter=meter,
                   instruments=names or None, stems=stems, options=options,
                   check_audio=check_audio, melody_engine=melody_engine, lyrics=lyrics,
-                  melisma=melisma, model=model_dir, composed=_notate_ahead, sing=sing,
-                  voice=voice)
+                  melisma=melisma, model=model_dir if engine == "local" else None,
+                  composed=_notate_ahead, sing=sing, voice=voice, engine=engine,
+                  engine_model=model_dir if engine != "local" else None)
     if show:
         with click.progressbar(length=100, label="tunecraft", file=sys.stderr,
                                show_eta=False) as bar:
@@ -578,16 +585,35 @@ def arrange(melody: Path, prompt: tuple[str, ...], output: Path | None, duration
 @click.option("--duration", type=float, required=True, help="Seconds of new music.")
 @click.option("--prompt", help="What should change, e.g. 'faster, with strings'.")
 @click.option("--only-new", is_flag=True, help="Write the continuation alone.")
+@click.option("--engine", type=click.Choice(["local", "musicgen", "musicgen-melody"]),
+              default="local", show_default=True,
+              help="Compose the continuation (local), or continue the audio itself with a "
+                   "MusicGen model from --model DIR (its audio prompt).")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --engine musicgen: the MusicGen weights (default: "
+                   "$TUNECRAFT_MUSICGEN).")
 @_seed_option
 @_audio_options
 def continue_cmd(source: Path, output: Path | None, duration: float, prompt: str | None,
-                 only_new: bool, seed: int | None, stems: bool, backend: str,
-                 soundfont: Path | None, force: bool, quiet_cmd: bool) -> None:
+                 only_new: bool, engine: str, model_dir: Path | None, seed: int | None,
+                 stems: bool, backend: str, soundfont: Path | None, force: bool,
+                 quiet_cmd: bool) -> None:
     """Continue a MIDI, MusicXML or audio file: same tempo, meter, key and instruments."""
     from .. import api
 
     seed = api.resolve_seed(seed)
     output = output or Path("out") / f"{source.stem}-continued-{seed}.wav"
+    if engine != "local":
+        api.check_voice_target(output, overwrite=force, inputs=[source])
+        with _Spinner(quiet_cmd, f"continuing with {engine}"):
+            result = api.continue_neural(source, duration=duration, prompt=prompt, seed=seed,
+                                         engine=engine, engine_model=model_dir)
+        paths = api.save_voice(result, output, overwrite=force, inputs=[source])
+        if not quiet_cmd:
+            click.echo(f"continued {source} by {duration:g} s with {engine}, seed {seed}")
+            for p in paths:
+                click.echo(f"wrote {p}")
+        return
     api.check_bundle(output, overwrite=force, inputs=[source])
     with _Spinner(quiet_cmd, "continuing"):
         result = api.continue_music(source, duration=duration, prompt=prompt, seed=seed,
