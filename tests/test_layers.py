@@ -11,7 +11,8 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tunecraft"
-PUBLIC = ("tunecraft.api", "tunecraft.cli", "tunecraft.web", "tunecraft.agent")
+PUBLIC = ("tunecraft.api", "tunecraft.cli", "tunecraft.web", "tunecraft.agent",
+          "tunecraft.batch")
 
 
 def _module_name(path: Path) -> str:

@@ -1196,6 +1196,23 @@ def save_parts(separation: Any, folder: str | os.PathLike[str], *, overwrite: bo
 
 
 # ----------------------------------------------------------------------------------------------
+# Batches (tunecraft.batch)
+
+
+def batch(path: str | os.PathLike[str], out: str | os.PathLike[str], *,
+          duration: float | None = None, engine: str = "local", workers: int | None = None,
+          progress: Any = None) -> Any:
+    """Make every request of a batch file (a prompt or a JSON object a line) into a bundle
+    in ``out`` with ``summary.csv``; finished requests of an earlier run are skipped.
+    ``engine`` "local" (processes) or "ray" (a local Ray, or the cluster at ``RAY_ADDRESS``);
+    both write identical files. A :class:`~tunecraft.batch.BatchResult`."""
+    from .batch import run_batch
+
+    return run_batch(path, out, duration=duration, engine=engine, workers=workers,
+                     progress=progress)
+
+
+# ----------------------------------------------------------------------------------------------
 # The conductor (tunecraft.agent)
 
 
