@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 SIZES = {
     # (text d_model, d_ff, layers, heads), (decoder hidden, ffn, layers, heads), codec
@@ -29,6 +30,16 @@ def build(folder: str | os.PathLike[str], *, kind: str = "musicgen", size: str =
           seed: int = 0) -> Path:
     """Write a random ``kind`` ("musicgen" or "musicgen-melody") model of ``size`` with a word
     tokenizer to ``folder``; returns the folder."""
+    model, tokenizer = make(kind=kind, size=size, seed=seed)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def make(*, kind: str = "musicgen", size: str = "tiny", seed: int = 0) -> tuple[Any, Any]:
+    """A random model and a word tokenizer, in memory."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     import torch
     import transformers
@@ -74,9 +85,7 @@ def build(folder: str | os.PathLike[str], *, kind: str = "musicgen", size: str =
         for layer in model.audio_encoder.quantizer.layers:
             layer.codebook.embed.copy_(torch.randn_like(layer.codebook.embed))
             layer.codebook.embed_avg.copy_(layer.codebook.embed)
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    model.eval()
     words = ["<pad>", "</s>", "<unk>", *sorted({
         "calm", "piano", "piece", "rock", "jazz", "song", "with", "a", "and", "drums", "bpm",
         "major", "minor", "fast", "slow", "guitar", "strings", "happy", "sad", "music"})]
@@ -84,5 +93,4 @@ def build(folder: str | os.PathLike[str], *, kind: str = "musicgen", size: str =
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>",
                                                 eos_token="</s>", unk_token="<unk>")
-    fast.save_pretrained(out)
-    return out
+    return model, fast
