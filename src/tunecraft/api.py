@@ -557,7 +557,8 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
         return take
     if engine != "local":
         step(f"{engine} playing", 0.3)
-        take = _neural(take, engine, engine_model, neural)
+        take = _neural(take, engine, engine_model, neural,
+                       lambda f: step(f"{engine} playing", 0.3 + 0.6 * f))
         step("rendered", 0.9)
         return take
     step("rendering", 0.3)
@@ -572,7 +573,7 @@ def generate(prompt: str, *, duration: float | None = None, seed: int | None = N
     return take
 
 
-def _neural(take: Take, engine: str, folder: Any, options: Any) -> Take:
+def _neural(take: Take, engine: str, folder: Any, options: Any, progress: Any = None) -> Take:
     """The composed piece played by a MusicGen model: its prompt, tempo and key in words, and
     for musicgen-melody the score's own tune and chords as the chroma."""
     import numpy as np
@@ -593,7 +594,7 @@ def _neural(take: Take, engine: str, folder: Any, options: Any) -> Take:
             return chroma_of(score, max(start, 0.0), seconds, frames)
 
     mono = model.generate(text, score.duration_seconds, seed=take.seed, options=options,
-                          chroma_at=chroma_at)
+                          chroma_at=chroma_at, progress=progress)
     audio = resample(_Audio(np.stack([mono, mono]), model.sample_rate), 44100)
     audio = master(audio)
     return replace(take, audio=audio, stems={}, backend=f"{engine} ({model.folder.name})")

@@ -158,3 +158,15 @@ def test_generate_and_continue_through_the_cli(folders, tmp_path):
                                  str(tmp_path / "nope")])
     assert r.exit_code == 2 and "no such folder" in r.output and "Traceback" not in r.output
     assert not (Path("out") / "x").exists()
+
+
+def test_progress_follows_the_models_steps(model, monkeypatch):
+    seen: list[float] = []
+    model.generate("calm piano", 0.5, seed=1, progress=seen.append)
+    assert len(seen) >= 40 and seen == sorted(seen)
+    assert seen[-1] == pytest.approx(1.0, abs=0.05)
+    seen.clear()
+    monkeypatch.setattr(model, "max_window", 0.3)
+    model.generate("calm piano", 0.9, seed=1, options=NeuralOptions(keep=0.1, crossfade=0.05),
+                   progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0, abs=0.05)

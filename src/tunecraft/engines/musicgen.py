@@ -150,8 +150,8 @@ class MusicGen:
         return codes[0].reshape(self.codebooks, -1)
 
     def pass_(self, prompt: str, seconds: float, *, seed: int, options: NeuralOptions,
-              chroma: np.ndarray | None = None, audio_prompt: np.ndarray | None = None
-              ) -> np.ndarray:
+              chroma: np.ndarray | None = None, audio_prompt: np.ndarray | None = None,
+              step: Any = None) -> np.ndarray:
         """One pass of at most one window: ``seconds`` of new audio (after ``audio_prompt``,
         whose re-synthesis is returned in front of it)."""
         torch = self.torch
@@ -169,18 +169,24 @@ class MusicGen:
         if audio_prompt is not None and len(audio_prompt):
             codes = self._prompt_codes(audio_prompt)
             kwargs["decoder_input_ids"] = codes
+        if step is not None:
+            from transformers import StoppingCriteriaList
+
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_steps(step)])
         with torch.no_grad():
             out = self.model.generate(**kwargs, max_new_tokens=new)
         return out[0, 0].float().numpy()
 
     def generate(self, prompt: str, seconds: float, *, seed: int,
                  options: NeuralOptions | None = None, chroma_at: Any = None,
-                 audio_prompt: np.ndarray | None = None, overlap: float = 0.0) -> np.ndarray:
+                 audio_prompt: np.ndarray | None = None, overlap: float = 0.0,
+                 progress: Any = None) -> np.ndarray:
         """``seconds`` of new audio for ``prompt``, past one window by the sliding window.
         ``chroma_at(start, seconds)`` gives the melody chroma of a span of the piece
         (musicgen-melody). ``audio_prompt`` (mono, at ``sample_rate``) is continued; the
         result is what follows it, joined to its end; with ``overlap`` it starts that many
-        seconds earlier, over the prompt's end as the model re-made it (to crossfade there)."""
+        seconds earlier, over the prompt's end as the model re-made it (to crossfade there).
+        ``progress(fraction)`` is called as the model's steps go by (minutes on a CPU)."""
         options = options or NeuralOptions()
         if not 0 < seconds <= MAX_SECONDS:
             raise ParameterError(f"the neural engine makes 0-{MAX_SECONDS:g} s, not {seconds:g}")
@@ -201,8 +207,15 @@ class MusicGen:
             want = min(window - held, (total - (len(made) - base)) / sr + n_fade / sr)
             chroma = None if chroma_at is None else chroma_at((len(made) - base) / sr - held,
                                                               window)
+            done_before = (len(made) - base) / total
+
+            def tick(n: int, want: float = want, before: float = done_before) -> None:
+                if progress is not None:
+                    frac = min(n / max(self._tokens(want), 1), 1.0) * want * sr / total
+                    progress(min(before + frac, 1.0))
+
             out = self.pass_(prompt, want, seed=seed + step, options=options, chroma=chroma,
-                             audio_prompt=tail)
+                             audio_prompt=tail, step=tick)
             if tail is None:
                 piece = out
             else:
@@ -220,6 +233,24 @@ class MusicGen:
             step += 1
         start = max(base - round(overlap * sr), 0)
         return made[start:base + total]
+
+
+def _steps(tick: Any) -> Any:
+    """A stopping criterion that never stops: it counts the model's steps for a progress bar
+    (MusicGen's generate does not hand its steps to a streamer)."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class Steps(StoppingCriteria):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            self.n += 1
+            tick(self.n)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return Steps()
 
 
 @dataclass(frozen=True)
