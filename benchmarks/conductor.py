@@ -4,8 +4,9 @@ sound tools' speed.
     .venv/bin/python benchmarks/conductor.py [--runs 3]
 
 Accuracy is measured on tests/agent/data/requests.tsv (the labelled set the rules were
-developed on) and on heldout.tsv (written after, never used to tune the rules). Targets
-(issue 13): tool accuracy >= 95%.
+developed on) and on heldout.tsv and heldout2.tsv (each written after the rules, measured once
+as written: 89.4% and 91.7% of tools; their misses were then fixed, so the figures printed now
+are no longer held-out ones). Targets (issue 13): tool accuracy >= 95%.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "agent"))
 
-from labelled import DATA, HELDOUT, load, slots_ok, tool_ok  # noqa: E402
+from labelled import DATA, HELDOUT, HELDOUT2, load, slots_ok, tool_ok  # noqa: E402
 
 from tunecraft.agent import Conductor  # noqa: E402
 from tunecraft.agent.router import _embedder, route  # noqa: E402
@@ -46,9 +47,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    for name, path in (("labelled", DATA), ("held-out", HELDOUT)):
+    for name, path in (("labelled", DATA), ("held-out", HELDOUT), ("held-out 2", HELDOUT2)):
         tool, slot, n, m = accuracy(path)
-        print(f"{name:9} {n:4} requests: tool accuracy {tool:.1%}, slot accuracy {slot:.1%} "
+        print(f"{name:10} {n:4} requests: tool accuracy {tool:.1%}, slot accuracy {slot:.1%} "
               f"({m} slots)")
     cases = load(DATA)
     t = time.perf_counter()

@@ -9,6 +9,7 @@ from typing import Any
 
 DATA = Path(__file__).parent / "data" / "requests.tsv"
 HELDOUT = Path(__file__).parent / "data" / "heldout.tsv"
+HELDOUT2 = Path(__file__).parent / "data" / "heldout2.tsv"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 from tunecraft.agent.router import Ref, route
 
-from .labelled import load, slots_ok, tool_ok
+from .labelled import HELDOUT, HELDOUT2, load, slots_ok, tool_ok
 
 
 def test_the_labelled_requests_are_routed_to_the_right_tools():
@@ -17,6 +17,15 @@ def test_the_labelled_requests_are_routed_to_the_right_tools():
     wrong = [(c.text, c.expected) for c in cases if not tool_ok(c, route(c.text, lang=c.lang))]
     accuracy = 1 - len(wrong) / len(cases)
     assert accuracy >= 0.95, wrong
+
+
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT2], ids=["heldout", "heldout2"])
+def test_the_held_out_requests_stay_routed(path):
+    """Both sets were measured once before their misses were fixed (89.4% and 91.7%, in the
+    README); they stay here so those fixes hold."""
+    cases = load(path)
+    wrong = [(c.text, c.expected) for c in cases if not tool_ok(c, route(c.text, lang=c.lang))]
+    assert 1 - len(wrong) / len(cases) >= 0.95, wrong
 
 
 def test_the_settings_named_are_filled():

@@ -293,8 +293,8 @@ def _changes(folded: str, original: str) -> dict[str, Any]:
             if bpm else ("times", 1 / 1.2)
     elif bpm and re.search(r"\b(?:tempo|at|a|em)\b", folded):
         ch["tempo"] = ("to", float(bpm.group(1)))
-    key = _explicit(_spec(folded), "key")
-    if key and re.search(r"\b(?:in|en|em|to|a|para)\s+(?:the key of\s+)?[a-z]", folded):
+    key = _explicit(_spec(folded), "key") or _key_named(folded)
+    if key and re.search(r"\b(?:in|en|em|to|a|para|into)\s+(?:the key of\s+)?[a-z]", folded):
         ch["key"] = key
     elif W.MINOR.search(folded) and not W.MAJOR.search(folded):
         ch["mode"] = "minor"
@@ -330,6 +330,25 @@ def _changes(folded: str, original: str) -> dict[str, Any]:
         if style:
             ch["style"] = str(style).replace("_", " ")
     return ch
+
+
+_KEY = re.compile(r"\b(?:to|into|in|a|en|em|para)\s+(?:the key of\s+)?"
+                  r"((?:[a-g]|do|re|mi|fa|sol|la|si)(?:\s*(?:#|b|sharp|flat|sostenido|"
+                  r"sustenido|bemol))?\s+(?:major|minor|mayor|menor|maior))\b")
+
+
+def _key_named(folded: str) -> str | None:
+    """A key named after "to", "a", "para"... ("transpose it to D major", "a re mayor"),
+    which the music reader leaves to a description."""
+    from ..score import KeySignature
+
+    m = _KEY.search(folded)
+    if not m:
+        return None
+    try:
+        return KeySignature.parse(m.group(1)).name
+    except Exception:
+        return None
 
 
 @lru_cache(maxsize=256)

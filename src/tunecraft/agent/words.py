@@ -29,6 +29,8 @@ GREETING = re.compile(r"^\s*(?:hi|hello|hey|hiya|good (?:morning|afternoon|eveni
                       r"buenas(?: tardes| noches)?|buenos dias|ola|oi|bom dia|boa tarde|"
                       r"boa noite|e ai)\b[\s!.,?]*(?:there|tunecraft|amigo|amiga)?[\s!.,?]*$")
 HELP = re.compile(_any(r"what (?:can|do) you do", r"what are you able", r"help(?: me)?$",
+                       r"what can you help", r"en que me puedes ayudar",
+                       r"em que (?:voce )?(?:pode|consegue) me ajudar",
                        r"^help", r"how does this work", r"what tools", r"capabilities",
                        r"que (?:puedes|sabes) hacer", r"que haces", r"ayuda", r"como funciona",
                        r"o que (?:voce|tu) (?:pode|sabe|consegue) fazer", r"o que voce faz",
@@ -119,7 +121,12 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(p)) for
                       r"separe", r"isola(?:r)?", r"extrai(?:a|r)?", r"tira(?:r)? a voz",
                       r"tire a voz",
                       r"drums? from", r"bateria de")),
-    ("denoise", _any(r"denoise", r"de-noise", r"(?:reduce|remove|cut|kill) (?:the |that )?"
+    ("denoise", _any(r"denoise", r"de-noise",
+                     r"(?:hum|hiss|noise|buzz|static)\b.{0,60}\b(?:fix|clean|remove|get rid)",
+                     r"clean (?:up )?(?:the |that )?(?:hiss|hum|noise|buzz|static)",
+                     r"limpia(?:r)? (?:el |ese )?ruido", r"limp(?:e|a|ar) o ruido",
+                     r"ruido\b.{0,60}\b(?:quita|quitalo|limpia|arregla|tire|tira|limpe|"
+                     r"limpa|remova)", r"(?:reduce|remove|cut|kill) (?:the |that )?"
                      r"(?:hiss|hum|buzz|noise|static)",
                      r"remove (?:the )?(?:noise|hiss|hum|background "
                      r"noise)", r"reduce (?:the )?noise", r"noise reduction", r"noisy",
@@ -178,9 +185,12 @@ STAMP = re.compile(r"\b(?:at )?(\d{1,2}):([0-5]\d)\b")
 
 # Follow-up changes to the last piece.
 FASTER = re.compile(_any(r"faster", r"quicker", r"speed (?:it )?up", r"more tempo",
+                         r"(?:bump|push|pick|kick) (?:the tempo|it) up", r"tempo up",
                          r"up the tempo", r"mas rapid[oa]", r"mas deprisa", r"acelera(?:la|lo)?",
                          r"mais rapid[oa]", r"mais depressa", r"acelere"))
-SLOWER = re.compile(_any(r"slower", r"slow (?:it )?down", r"less tempo", r"mas lent[oa]",
+SLOWER = re.compile(_any(r"slower", r"slow (?:it )?down", r"less tempo",
+                         r"(?:bring|take|pull) (?:the tempo|it) down", r"tempo down",
+                         r"mas lent[oa]",
                          r"mas despacio", r"mais lent[oa]", r"mais devagar", r"desacelera"))
 LONGER = re.compile(_any(r"longer", r"mas larg[oa]", r"mais long[oa]", r"mais comprid[oa]",
                          r"que dure mas", r"que dure mais"))
@@ -192,6 +202,8 @@ SOFTER = re.compile(_any(r"softer", r"quieter", r"turn (?:it )?down", r"lower th
                          r"mas bajo", r"mas suave", r"mas flojo", r"baja el volumen",
                          r"mais baixo", r"mais suave", r"abaixa o volume", r"abaixe o volume"))
 NO_DRUMS = re.compile(_any(r"without (?:the )?drums", r"no drums", r"remove the drums",
+                           r"take (?:out )?the drums(?: out)?", r"lose the drums",
+                           r"kill the drums", r"get rid of the drums",
                            r"mute the drums", r"drop the drums", r"sin (?:la )?bateria",
                            r"quita(?:le)? la bateria", r"sem (?:a )?bateria",
                            r"tira(?:r)? a bateria", r"remov(?:a|e) a bateria"))

@@ -3,7 +3,8 @@
 ``separate`` uses librosa's decompositions: harmonic-percussive separation by median filtering
 (drums against the rest) and a REPET-SIM style vocal estimate (a soft mask against the
 nearest-neighbour filtered spectrogram: what repeats is accompaniment, what does not is the
-voice). ``denoise`` is spectral gating (noisereduce). ``mix`` places layers with levels,
+voice; neighbours found on a log-mel picture and averaged, not the median, for speed).
+``denoise`` is spectral gating (noisereduce). ``mix`` places layers with levels,
 offsets and fades, ducks a bed under the other layers, and masters the sum.
 """
 
@@ -52,29 +53,34 @@ def separate(audio: Audio, *, vocals: bool = True, margin: float = 1.0) -> Separ
         raise ParameterError(f"the mix is {audio.duration:.2f} s long; separating needs at "
                              "least half a second")
     n_fft, hop = 2048, 512
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in PARTS}
-    for channel in audio.samples.astype(np.float32):
-        spec = librosa.stft(channel, n_fft=n_fft, hop_length=hop)
-        harm, perc = librosa.decompose.hpss(spec, margin=margin)
-
-        def back(s: np.ndarray, x: np.ndarray = channel) -> np.ndarray:
-            return librosa.istft(s, hop_length=hop, n_fft=n_fft, length=len(x))
-
-        parts["drums"].append(back(perc))
-        parts["harmonic"].append(back(harm))
-        if vocals:
-            mag, phase = np.abs(spec), np.exp(1j * np.angle(spec))
-            frames = mag.shape[1]
-            width = int(min(max(frames // 8, 3), librosa.time_to_frames(
-                2.0, sr=audio.sample_rate, hop_length=hop)))
-            similar = librosa.decompose.nn_filter(mag, aggregate=np.median, metric="cosine",
-                                                  width=width) if frames > 2 * width + 1 else mag
-            similar = np.minimum(mag, similar)
-            voice_mask = librosa.util.softmask(mag - similar, margin * (similar + 1e-9),
-                                               power=2)
-            rest_mask = librosa.util.softmask(similar, margin * (mag - similar + 1e-9), power=2)
-            parts["vocals"].append(back(voice_mask * mag * phase))
-            parts["accompaniment"].append(back(rest_mask * mag * phase))
+    specs = [librosa.stft(ch, n_fft=n_fft, hop_length=hop)
+             for ch in audio.samples.astype(np.float32)]
+    # The masks come from the channels' mean magnitude, once; each channel is cut by them.
+    mag = np.mean([np.abs(sp) for sp in specs], axis=0)
+    harm_mask, perc_mask = librosa.decompose.hpss(mag, margin=margin, mask=True)
+    masks = {"drums": perc_mask, "harmonic": harm_mask}
+    if vocals:
+        frames = mag.shape[1]
+        width = int(min(max(frames // 8, 3), librosa.time_to_frames(
+            2.0, sr=audio.sample_rate, hop_length=hop)))
+        if frames > 2 * width + 1:
+            # Frames alike are found on a 64-band log-mel picture (cheap), and averaged on
+            # the full spectrum (the median REPET-SIM uses costs 30 times more here).
+            mel = librosa.power_to_db(librosa.feature.melspectrogram(
+                S=mag ** 2, sr=audio.sample_rate, n_mels=64))
+            rec = librosa.segment.recurrence_matrix(mel, width=width, metric="cosine",
+                                                    sparse=True)
+            similar = librosa.decompose.nn_filter(mag, rec=rec, aggregate=np.mean)
+        else:
+            similar = mag
+        similar = np.minimum(mag, similar)
+        masks["vocals"] = librosa.util.softmask(mag - similar, margin * (similar + 1e-9),
+                                                power=2)
+        masks["accompaniment"] = librosa.util.softmask(similar,
+                                                       margin * (mag - similar + 1e-9), power=2)
+    n = audio.frames
+    parts = {name: [librosa.istft(m * sp, hop_length=hop, n_fft=n_fft, length=n)
+                    for sp in specs] for name, m in masks.items()}
     sr = audio.sample_rate
     return Separation({name: Audio(np.stack(chs).astype(np.float32), sr)
                        for name, chs in parts.items() if chs})
