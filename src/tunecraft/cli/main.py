@@ -919,6 +919,7 @@ def evaluate(files: tuple[Path, ...], reference: Path | None, as_json: bool,
                 click.echo(f"  {k[: -len('.overlap')]:<22} overlap {v:.3f}   KL {kl:.3f}")
 
 
+from . import batch as _batch  # noqa: E402,F401  (registers batch)
 from . import chat as _chat  # noqa: E402,F401  (registers chat)
 from . import serve as _serve  # noqa: E402,F401  (registers serve)
 from . import sound as _sound  # noqa: E402,F401  (registers sound, separate, denoise, mix)
