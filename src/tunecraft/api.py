@@ -1218,15 +1218,17 @@ def batch(path: str | os.PathLike[str], out: str | os.PathLike[str], *,
 
 
 def conductor(workdir: str | os.PathLike[str], *, seed: int | None = None,
-              lang: str = "en") -> Any:
+              lang: str = "en", confined: bool = False) -> Any:
     """A conversation over every tool: ``conductor(folder).turn("a calm piano piece")``
     returns a :class:`~tunecraft.agent.Turn` (the calls made, their files, the reply).
     ``TUNECRAFT_LLM_URL`` (an OpenAI-compatible endpoint you run) plans with a language
-    model instead of the offline rules; the rules answer when it fails."""
+    model instead of the offline rules; the rules answer when it fails. ``confined``: files
+    named in messages must lie in ``workdir`` (a visitor's conversation, as in the studio)."""
     from .agent import Conductor
     from .agent.llm import router_from_env
 
-    return Conductor(workdir, seed=seed, lang=lang, router=router_from_env())
+    return Conductor(workdir, seed=seed, lang=lang, router=router_from_env(),
+                     confined=confined)
 
 
 # ----------------------------------------------------------------------------------------------

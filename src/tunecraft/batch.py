@@ -215,12 +215,15 @@ class BatchResult:
     wall: float
 
 
-def _finished(out: Path, req: Request) -> list[Path] | None:
-    """The bundle of a request made by an earlier run (its JSON is written last), else None."""
-    found = sorted(out.glob(f"*-{req.id}.*"))
-    if any(p.suffix == ".json" for p in found) and any(p.suffix == ".wav" for p in found):
-        return found
-    return None
+def _finished(out: Path) -> dict[str, list[Path]]:
+    """The bundles earlier runs wrote in ``out`` (a WAV and its JSON at least), by request id:
+    the folder is listed once, whatever the size of the batch."""
+    found: dict[str, list[Path]] = {}
+    for p in sorted(out.iterdir()):
+        if p.is_file() and "-" in p.stem:
+            found.setdefault(p.stem.rsplit("-", 1)[1], []).append(p)
+    return {k: v for k, v in found.items()
+            if {".json", ".wav"} <= {p.suffix for p in v}}
 
 
 def _previous(out: Path) -> dict[str, dict[str, str]]:
@@ -251,43 +254,45 @@ def run_batch(path: str | os.PathLike[str], out: str | os.PathLike[str], *,
     folder.mkdir(parents=True, exist_ok=True)
     before = _previous(folder)
     t0 = time.perf_counter()
+    finished_before = _finished(folder)
     rows: dict[int, dict[str, Any]] = {}
-    todo: list[Request] = []
+    todo: list[tuple[int, Request]] = []
+
+    def base(req: Request, seed: Any) -> dict[str, Any]:
+        return {"line": req.line, "id": req.id, "prompt": req.options.get("prompt", ""),
+                "seed": seed}
+
     for i, req in enumerate(requests):
-        base = {"line": req.line, "id": req.id, "prompt": req.options.get("prompt", ""),
-                "seed": req.options.get("seed", "")}
         if req.error:
-            rows[i] = {**base, "status": "failed", "error": req.error}
+            rows[i] = {**base(req, req.options.get("seed", "")), "status": "failed",
+                       "error": req.error}
             continue
-        done = _finished(folder, req)
+        done = finished_before.get(req.id)
         if done is not None:
             old = before.get(req.id, {})
-            rows[i] = {**base, "status": "done earlier",
+            rows[i] = {**base(req, req.options.get("seed", "")), "status": "done earlier",
                        "files": ";".join(p.name for p in done),
                        "seconds_of_music": old.get("seconds_of_music", ""),
                        "wall_seconds": old.get("wall_seconds", ""),
                        "adherence_passed": old.get("adherence_passed", ""), "error": ""}
             continue
-        todo.append(req)
-    index = {id(r): i for i, r in enumerate(requests)}
+        todo.append((i, req))
     total = len(requests)
     finished = total - len(todo)
     if progress:
         progress(finished, total)
-    for j, made in _run([r.options for r in todo], engine, workers):
-        req = todo[j]
-        i = index[id(req)]
-        base = {"line": req.line, "id": req.id, "prompt": req.options["prompt"],
-                "seed": made.seed if made.seed is not None else req.options.get("seed")}
+    for j, made in _run([r.options for _, r in todo], engine, workers):
+        i, req = todo[j]
+        row = base(req, made.seed if made.seed is not None else req.options.get("seed"))
         if made.error:
-            rows[i] = {**base, "status": "failed", "error": made.error,
+            rows[i] = {**row, "status": "failed", "error": made.error,
                        "wall_seconds": made.wall}
         else:
             paths = [folder / f"{req.stem}{suffix}" for suffix in sorted(made.files)]
             with atomic_outputs(paths) as tmps:
                 for tmp, suffix in zip(tmps, sorted(made.files), strict=True):
                     Path(tmp).write_bytes(made.files[suffix])
-            rows[i] = {**base, "status": "made", "files": ";".join(p.name for p in paths),
+            rows[i] = {**row, "status": "made", "files": ";".join(p.name for p in paths),
                        "seconds_of_music": made.seconds, "wall_seconds": made.wall,
                        "adherence_passed": made.adherence, "error": ""}
         finished += 1

@@ -67,16 +67,21 @@ def server(tmp_path_factory):
         proc.kill()
 
 
+def _launch(playwright):
+    """Debian's chromium, headless, with nothing that would call another host."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync"])
+
+
 def test_type_generate_play_and_download_the_midi(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     outside: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+        browser = _launch(p)
         page = browser.new_page(accept_downloads=True, viewport={"width": 1400,
                                                                   "height": 1000})
 
@@ -120,11 +125,7 @@ def test_the_chat_tab_answers_and_plays(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+        browser = _launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server + "/", wait_until="load", timeout=90_000)
         page.get_by_role("tab", name="Chat").click()

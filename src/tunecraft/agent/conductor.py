@@ -248,9 +248,9 @@ class Conductor:
                 return 10.0
             return float(piece.facts.get("audio_seconds", piece.facts["seconds"]))
         if found is None:
-            what = {"score": {"en": "a score", "es": "una partitura", "pt": "uma partitura"},
-                    }.get("score" if which == "score" else "audio",
-                          {"en": "a recording", "es": "una grabación", "pt": "uma gravação"})
+            what = ({"en": "a score", "es": "una partitura", "pt": "uma partitura"}
+                    if which == "score" else
+                    {"en": "a recording", "es": "una grabación", "pt": "uma gravação"})
             raise _NoInput(_t("no_input", lang, tool=tool, what=what.get(lang, what["en"])))
         if which in ("score",) or (which == "musicxml_source" and found.score is not None):
             return str(found.score)
@@ -280,8 +280,7 @@ class Conductor:
             msg = f"internal error ({type(e).__name__}: {e})"
             return (Call(step.tool, args, False, error=msg),
                     _t("failed", lang, tool=step.tool, error=msg), None)
-        shown = {k: v for k, v in checked.items()}
-        return (Call(step.tool, shown, True, tuple(str(p) for p in artefact.files)),
+        return (Call(step.tool, checked, True, tuple(str(p) for p in artefact.files)),
                 _describe(artefact, lang), artefact)
 
     def _check_inside(self, tool: Any, args: Mapping[str, Any]) -> None:
@@ -391,7 +390,7 @@ class Conductor:
             score = api.load(piece.score)
             score = api.edit(score, bpm=edit.get("bpm"), key=edit.get("key"),
                              mute=edit.get("mute", ()), instruments=edit.get("instruments", ()))
-            params = {**piece.params, **{k: v for k, v in edit.items()}}
+            params = {**piece.params, **edit}
             artefact = save_piece("modify", score, self.workspace,
                                   _stem_of(piece), params, lufs=lufs if lufs is not None
                                   else (facts.get("lufs")))

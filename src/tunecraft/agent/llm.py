@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from .router import Plan, Ref, Step, route
+from .router import Plan, Ref, Step, _language_of
 from .tools import TOOLS, schemas
 
 log = logging.getLogger(__name__)
@@ -84,5 +84,4 @@ class LLMRouter:
             steps.append(Step(name, {k: _ref(v) for k, v in args.items()}))
         if not steps:
             return None
-        lang = route(message, lang=memory.lang, use_examples=False).lang
-        return Plan("tools", lang, tuple(steps), how="llm")
+        return Plan("tools", _language_of(message, memory.lang), tuple(steps), how="llm")

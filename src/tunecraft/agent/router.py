@@ -140,7 +140,10 @@ def _clauses(msg: _Message) -> list[tuple[str, str]]:
 # Settings
 
 
+@lru_cache(maxsize=256)
 def _spec(text: str) -> Any:
+    """The music reader's spec of a text (immutable, so one reading serves every question a
+    clause asks of it), or None."""
     from ..understand import parse
 
     try:
@@ -375,12 +378,11 @@ def _route_clause(msg: _Message, original: str, folded: str, *,
     has_files = bool(msg.files_in(original))
     changes = _changes(folded, original)
     creating = not W.REF.search(folded) and "swap" not in changes and _names_music(folded)
-    if changes and not creating and not has_files:
-        tool = _rule_tool(folded, msg, original)
-        if tool in (None, "generate", "continue") or (W.REF.search(folded) and tool not in (
-                "sound", "speak", "sing", "mix", "convert", "separate", "denoise")):
-            return "modify", changes
     tool = _rule_tool(folded, msg, original)
+    if changes and not creating and not has_files and (
+            tool in (None, "generate", "continue") or (W.REF.search(folded) and tool not in (
+                "sound", "speak", "sing", "mix", "convert", "separate", "denoise"))):
+        return "modify", changes
     if tool is None:
         return "none", None
     return "steps", _steps(tool, msg, original, folded, previous)

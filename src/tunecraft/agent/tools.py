@@ -145,14 +145,21 @@ def _piece_facts(score: Any) -> dict[str, Any]:
                         "drum": t["is_drum"]} for t in s["tracks"]]}
 
 
-def _piece(tool: str, take: Any, ws: Workspace, stem: str, params: Mapping[str, Any],
-           lufs: float | None = None) -> Artefact:
-    bundle = take.save(ws.name(stem, ".wav"))
-    facts = {**_piece_facts(take.score), "audio_seconds": round(take.audio.duration, 3)}
+def _bundle_artefact(tool: str, bundle: Any, score: Any, audio: Any,
+                     params: Mapping[str, Any], lufs: float | None = None) -> Artefact:
+    """A written bundle as an artefact: its files, its audio and score, the facts replies and
+    follow-ups read."""
+    facts = {**_piece_facts(score), "audio_seconds": round(audio.duration, 3)}
     if lufs is not None:
         facts["lufs"] = lufs
     return Artefact(tool, bundle.paths, bundle.audio, bundle.json, params=dict(params),
                     facts=facts)
+
+
+def _piece(tool: str, take: Any, ws: Workspace, stem: str,
+           params: Mapping[str, Any]) -> Artefact:
+    return _bundle_artefact(tool, take.save(ws.name(stem, ".wav")), take.score, take.audio,
+                            params)
 
 
 def run_generate(a: dict[str, Any], ws: Workspace) -> Artefact:
@@ -176,11 +183,7 @@ def save_piece(tool: str, score: Any, ws: Workspace, stem: str, params: Mapping[
     options = RenderOptions(target_lufs=lufs) if lufs is not None else None
     audio = api.render(score, options=options)
     bundle = api.save(score, ws.name(stem, ".wav"), audio=audio)
-    facts = {**_piece_facts(score), "audio_seconds": round(audio.duration, 3)}
-    if lufs is not None:
-        facts["lufs"] = lufs
-    return Artefact(tool, bundle.paths, bundle.audio, bundle.json, params=dict(params),
-                    facts=facts)
+    return _bundle_artefact(tool, bundle, score, audio, params, lufs)
 
 
 def run_arrange(a: dict[str, Any], ws: Workspace) -> Artefact:

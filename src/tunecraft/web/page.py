@@ -66,8 +66,7 @@ def chat_turn(store: Store, conversation: str | None, message: str) -> tuple[str
     its memory) stays in this process, the latest 64 conversations at most."""
     import uuid
 
-    from ..agent import Conductor
-    from ..agent.llm import router_from_env
+    from .. import api
 
     if not (message or "").strip():
         raise TunecraftError("type a message first")
@@ -77,8 +76,8 @@ def chat_turn(store: Store, conversation: str | None, message: str) -> tuple[str
         conversation = uuid.uuid4().hex[:12]
         if len(_CONVERSATIONS) >= MAX_CONVERSATIONS:
             _CONVERSATIONS.pop(next(iter(_CONVERSATIONS)))
-        _CONVERSATIONS[conversation] = Conductor(store.folder / "chat" / conversation,
-                                                 router=router_from_env(), confined=True)
+        _CONVERSATIONS[conversation] = api.conductor(store.folder / "chat" / conversation,
+                                                     confined=True)
     turn = _CONVERSATIONS[conversation].turn(message)
     made = [p for c in turn.calls for p in c.outputs]
     audio = next((p for p in reversed(made) if p.endswith((".wav", ".mp3", ".flac", ".ogg"))),
